@@ -1,0 +1,1 @@
+from theorems import balance, homogeneity  # noqa: F401

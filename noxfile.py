@@ -1,0 +1,47 @@
+"""Developer and user sessions: tests, verify, lint, bench.
+
+torch is installed explicitly at 2.13.0 before the package: the package metadata keeps a
+range, and an unpinned resolve would pull several GB of CUDA wheels (DEVELOPERS.md).
+"""
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+TORCH = "torch==2.13.0"
+
+
+def _install(session: nox.Session, extras: str = "") -> None:
+    session.install(TORCH)
+    session.install("-e", f".{extras}")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """pytest under the Hypothesis profile `ci` (override: nox -s tests -- --hypothesis-profile dev)."""
+    _install(session, "[test]")
+    args = session.posargs
+    if not any(a.startswith("--hypothesis-profile") for a in args):
+        args = ["--hypothesis-profile", "ci", *args]
+    session.run("pytest", *args)
+
+
+@nox.session
+def verify(session: nox.Session) -> None:
+    """Run the whole catalogue and write reports/ (arguments after -- go to `homcheck run`)."""
+    _install(session)
+    session.run("homcheck", "run", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks; results (ratios measured in one run) go to reports/bench.md."""
+    _install(session)
+    session.run("python", "-m", "benchmarks", *session.posargs)

@@ -1,0 +1,8 @@
+import os
+
+from hypothesis import settings
+
+import verify.strategies  # noqa: F401  (registers the profiles ci, dev, thorough)
+
+# `pytest --hypothesis-profile NAME` overrides this default
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,149 @@
+"""Balance of incoming and outgoing weights at positive KKT points (np Lemma 3 = edc Lemma 5).
+
+At a positive KKT point W̄ of  max zᵀH(X; W_1..W_L)  s.t.  Σ_l ‖W_l‖²_F = 1,
+
+    ‖W̄_l[j,:]‖² = p·‖W̄_{l+1}[:,j]‖²     for every hidden neuron j of every layer l ∈ [L-1].
+
+Mechanism (holds at every point, np digest §1.2 and L3 "derived proof route"): the rescaling
+W_l[j,:] → cW_l[j,:], W_{l+1}[:,j] → c^{-p}W_{l+1}[:,j] leaves H unchanged, so differentiating at
+c = 1 gives  ⟨W_l[j,:], ∇_{W_l[j,:]}N⟩ = p·⟨W_{l+1}[:,j], ∇_{W_{l+1}[:,j]}N⟩;  with ∇N = λW̄ and
+λ = p̂·N(W̄) > 0 this is the balance.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+import torch
+from hypothesis import strategies as st
+
+from verify.checker import Checker, Context, Evidence, Mutant, Obligation, register, worst_case
+from verify.ncf import constrained_ncf_max, ncf_and_grad, polish_kkt, stationarity
+from verify.nets import DTYPE, FeedForward
+from verify.strategies import activations, ncf_problems, seeds
+from verify.symbolic import is_zero, symbolic_network
+
+EPS = torch.finfo(DTYPE).eps
+
+
+def neuron_inner_products(net: FeedForward, u: torch.Tensor, g: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per hidden layer l: (⟨W_l[j,:], G_l[j,:]⟩_j, ⟨W_{l+1}[:,j], G_{l+1}[:,j]⟩_j) for weights u and a vector g."""
+    Ws, Gs = net.split(u), net.split(g)
+    return [((Ws[l] * Gs[l]).sum(-1), (Ws[l + 1] * Gs[l + 1]).sum(-2)) for l in range(net.depth - 1)]
+
+
+def neuron_norms(net: FeedForward, u: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per hidden layer l: (‖W_l[j,:]‖², ‖W_{l+1}[:,j]‖²) for every neuron j."""
+    return neuron_inner_products(net, u, u)
+
+
+@register
+class KKTBalance(Checker):
+    """np Lemma 3 (= edc Lemma 5, eq. 15): ‖W̄_l[j,:]‖² = p‖W̄_{l+1}[:,j]‖² at positive KKT points.
+
+    Also checks the mechanism identity ⟨W_l[j,:], ∇_{W_l[j,:]}N⟩ = p⟨W_{l+1}[:,j], ∇_{W_{l+1}[:,j]}N⟩
+    at arbitrary (random) points, numerically and as a sympy identity.
+    """
+
+    id = "np.lemma3"
+    title = "Incoming/outgoing weight balance at positive KKT points of the constrained NCF"
+    source = "np Lemma 3 (= edc Lemma 5, eq. 15)"
+    statement = (
+        "If W̄ is a positive KKT point of max zᵀH(X;W) s.t. Σ‖W_l‖²_F = 1, then ‖W̄_l[j,:]‖² = p·‖W̄_{l+1}[:,j]‖² "
+        "for every hidden neuron j of every layer l ∈ [L−1] (Clarke sense for p = 1). Mechanism, at every W: "
+        "⟨W_l[j,:], ∇_{W_l[j,:]}N⟩ = p·⟨W_{l+1}[:,j], ∇_{W_{l+1}[:,j]}N⟩."
+    )
+    hypotheses_text = (
+        "L ∈ {2,3,4}, hidden widths 1–8, σ(x) = max(x,αx)^p with α ∈ {0, 0.1, 0.5, 1, −0.3} and p ∈ {1,2,3}; "
+        "Gaussian / sphere of radius √d / hypercube data with n 5–30, d 2–6; z ~ N(0, I). KKT points: the top "
+        "restarts (positive value) of the batched projected gradient ascent, each polished by the active-set "
+        "Gauss–Newton solve and certified (Clarke certificate for p = 1)."
+    )
+    method = (
+        "At each certified point u with subgradient g and λ = ⟨g,u⟩ > 0, write r = g − λu. Then, exactly, "
+        "λ(‖W_l[j,:]‖² − p‖W_{l+1}[:,j]‖²) = [⟨W_l[j,:],g⟩ − p⟨W_{l+1}[:,j],g⟩] − [⟨W_l[j,:],r⟩ − p⟨W_{l+1}[:,j],r⟩]. "
+        "The error floor of neuron j is therefore (|⟨W_l[j,:],r⟩| + p|⟨W_{l+1}[:,j],r⟩| + (τ + 64ε)‖g‖)/λ, τ the kink "
+        "threshold of the certificate: a violation below it is explained by the point being only approximately KKT. "
+        "The violation is |‖W_l[j,:]‖² − p‖W_{l+1}[:,j]‖²| (weights have unit total norm). The mechanism identity is "
+        "measured at a random unit point as a relative defect with floor 1e3·ε."
+    )
+    tolerance = 1e-12
+    floor_factor = 2.0
+    max_error_floor = 1e-7
+    balance_factor = staticmethod(lambda p: p)
+    norm_power = 2
+    top_points = 3
+    mutants = [
+        Mutant("factor p+1", "‖W_l[j,:]‖² = (p+1)‖W_{l+1}[:,j]‖²", balance_factor=staticmethod(lambda p: p + 1)),
+        Mutant("factor 1", "incoming and outgoing norms are equal (true only for p = 1)", balance_factor=staticmethod(lambda p: 1)),
+        Mutant("norms, not squares", "‖W_l[j,:]‖ = p‖W_{l+1}[:,j]‖", norm_power=1),
+    ]
+
+    def hypotheses(self):
+        return st.tuples(ncf_problems(widths=(1, 8), activation=activations()), seeds())
+
+    def _balance_defect(self, net: FeedForward, u: torch.Tensor) -> torch.Tensor:
+        """|‖W_l[j,:]‖^e − c·‖W_{l+1}[:,j]‖^e| per neuron, e = norm_power, c = balance_factor(p)."""
+        c, e = self.balance_factor(net.activation.p), self.norm_power / 2
+        return torch.cat([(i**e - c * o**e).abs() for i, o in neuron_norms(net, u)])
+
+    def claim(self, instance, ctx: Context) -> Evidence:
+        problem, ascent_seed = instance
+        net, p = problem.net, problem.net.activation.p
+        X = torch.as_tensor(problem.X, dtype=DTYPE, device=ctx.device)
+        z = torch.as_tensor(problem.z, dtype=DTYPE, device=ctx.device)
+
+        # the mechanism, at an arbitrary point
+        u_any = net.random_unit(1, torch.Generator().manual_seed(ascent_seed), ctx.device)[0]
+        _, g_any = ncf_and_grad(net, u_any, X, z)
+        mech = torch.cat([(a - self.balance_factor(p) * b).abs() / ((a.abs() + p * b.abs()).clamp_min(1e-300))
+                          for a, b in neuron_inner_products(net, u_any, g_any)])
+        violations, floors = [mech], [torch.full_like(mech, 1e3 * EPS)]
+
+        # the balance, at positive KKT points
+        found = constrained_ncf_max(net, X, z, restarts=16, steps=600, seed=ascent_seed, device=ctx.device, certify=False)
+        residuals, n_points = [], 0
+        for i in range(min(self.top_points, len(found.value))):
+            if float(found.value[i]) <= 1e-12 * float(z.abs().sum()):
+                continue
+            pol = polish_kkt(net, found.u[i], X, z)
+            u = pol.u
+            cert = stationarity(net, u, X, z, tau=1e-9)
+            if cert.lam <= 0:
+                continue
+            r = cert.grad - cert.lam * u
+            slack = torch.cat([(a.abs() + p * b.abs()) for a, b in neuron_inner_products(net, u, r)])
+            floors.append((slack + (cert.tau + 64 * EPS) * cert.grad.norm()) / cert.lam)
+            violations.append(self._balance_defect(net, u))
+            residuals.append(cert.residual)
+            n_points += 1
+        violation, floor = worst_case(torch.cat(violations), torch.cat(floors), self)
+        return Evidence(
+            violation, floor, converged=n_points > 0,
+            measurements={"kkt_residual": max(residuals, default=float("nan")), "kkt_points": n_points,
+                          "mechanism_defect": float(mech.max()) if mech.numel() else 0.0},
+            instance=f"{problem}; ascent seed={ascent_seed}",
+            note="" if n_points else "no positive KKT point found",
+        )
+
+    def obligations(self) -> list[Obligation]:
+        out = []
+        for L, p in itertools.product((2, 3), (1, 2, 3)):
+            widths = (2,) + (2,) * (L - 1) + (1,)
+            net = symbolic_network(widths, p)
+            N = sp.Symbol("z") * net.output[0]
+            holds = True
+            for l, j in itertools.product(range(L - 1), range(2)):
+                incoming = list(net.weights[l].row(j))
+                outgoing = list(net.weights[l + 1].col(j))
+                lhs = sum(w * sp.diff(N, w) for w in incoming)
+                rhs = sum(w * sp.diff(N, w) for w in outgoing)
+                holds &= is_zero(lhs - self.balance_factor(p) * rhs)
+            out.append(Obligation(
+                f"L={L}, p={p}, widths {widths}",
+                f"⟨W_l[j,:], ∇_{{W_l[j,:]}}N⟩ = {self.balance_factor(p)}·⟨W_{{l+1}}[:,j], ∇_{{W_{{l+1}}[:,j]}}N⟩ for every neuron",
+                holds,
+                "expanded difference is the zero polynomial" if holds else "expanded difference is non-zero",
+            ))
+        return out

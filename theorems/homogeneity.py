@@ -1,0 +1,129 @@
+"""Homogeneity identities of the NCF and the network Jacobian (edc Lemma 9).
+
+For a network that is positively p̂-homogeneous in its weights, p̂ = p^{L-1} + … + p + 1
+(edc §1.6; the paper's generic "L" is this degree, not the depth):
+
+    ∇N(u)ᵀu = p̂·N(u),   ∇N(cu) = c^{p̂-1}∇N(u),   J(X;u)u = p̂·H(X;u),   J(X;cu) = c^{p̂-1}J(X;u),   c > 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+import torch
+from hypothesis import strategies as st
+
+from verify.checker import Checker, Context, Evidence, Mutant, Obligation, register, worst_case
+from verify.ncf import ncf_and_grad
+from verify.nets import DTYPE, homogeneity_degree
+from verify.strategies import activations, ncf_problems, seeds
+from verify.symbolic import euler_defect, is_zero, scaling_defect, symbolic_network
+
+EPS = torch.finfo(DTYPE).eps
+
+
+def _relative(diff: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """|diff| / scale, with 0/0 read as 0 (an identically-zero side satisfies the identity)."""
+    return torch.where(scale > 0, diff.abs() / scale.clamp_min(torch.finfo(DTYPE).tiny), diff.abs())
+
+
+@register
+class NCFHomogeneity(Checker):
+    """edc Lemma 9: Euler's identity and the scaling of ∇N and J for the feed-forward net.
+
+    Numeric for every (α, p) including ReLU (at generic points, where autograd's gradient is
+    the gradient); symbolic (exact) for polynomial activations (α = 1).
+    """
+
+    id = "edc.lemma9"
+    title = "Homogeneity identities of the NCF and of the Jacobian"
+    source = "edc Lemma 9 (with edc §1.6: the degree is p̂ = p^{L-1}+…+1)"
+    statement = (
+        "For all u and c > 0: ∇N(u)ᵀu = p̂·N(u), ∇N(cu) = c^{p̂−1}∇N(u), J(X;u)u = p̂·H(X;u), "
+        "J(X;cu) = c^{p̂−1}J(X;u), where N(u) = zᵀH(X;u) and p̂ = p^{L−1}+…+p+1."
+    )
+    hypotheses_text = (
+        "Feed-forward nets σ(x)=max(x,αx)^p, α ∈ {0, 0.1, 0.5, 1, −0.3, 2}, p ∈ {1,2,3}, L ∈ {2,3,4}, hidden widths 1–6, "
+        "scalar and 2-dimensional outputs; Gaussian / sphere of radius √d / hypercube data (n 5–30, d 2–6); z ~ N(0, I); "
+        "a random unit u and c ∈ [0.2, 5]."
+    )
+    method = (
+        "Autograd gradients and torch.func Jacobians in float64. Each identity is measured as a relative defect: "
+        "the difference divided by the sum of absolute values of the terms it is made of (so cancellation does not "
+        "inflate it); the error floor is the float64 rounding level 1e3·ε. Symbolic part: exact expansion with sympy "
+        "for σ(x)=x^p, p ∈ {1,2,3}, L ∈ {2,3}, tiny widths."
+    )
+    tolerance = 1e-10
+    floor_factor = 10.0
+    max_error_floor = 1e-9
+    degree = staticmethod(homogeneity_degree)
+    gradient_degree = staticmethod(lambda D: D - 1)
+    mutants = [
+        Mutant("degree p̂+1", "the NCF is (p̂+1)-homogeneous", degree=staticmethod(lambda L, p: homogeneity_degree(L, p) + 1)),
+        Mutant("degree = depth", "the paper's shorthand 'L-homogeneous' read literally (wrong for p ≥ 2)",
+               degree=staticmethod(lambda L, p: L)),
+        Mutant("∇N(cu) = c^{p̂}∇N(u)", "the gradient has the same degree as N", gradient_degree=staticmethod(lambda D: D)),
+    ]
+
+    def hypotheses(self):
+        problems = ncf_problems(widths=(1, 6), outputs=(1, 2), activation=activations(alphas=(0.0, 0.1, 0.5, 1.0, -0.3, 2.0)))
+        return st.tuples(problems, st.floats(0.2, 5.0), seeds())
+
+    def claim(self, instance, ctx: Context) -> Evidence:
+        problem, c, u_seed = instance
+        net = problem.net
+        D = self.degree(net.depth, net.activation.p)
+        Dg = self.gradient_degree(D)
+        X = torch.as_tensor(problem.X, dtype=DTYPE, device=ctx.device)
+        z = torch.as_tensor(problem.z, dtype=DTYPE, device=ctx.device)
+        u = net.random_unit(1, torch.Generator().manual_seed(u_seed), ctx.device)[0]
+
+        value, grad = ncf_and_grad(net, u, X, z)
+        _, grad_c = ncf_and_grad(net, c * u, X, z)
+        jac = torch.func.jacrev(lambda w: net(w, X))(u)  # (n, m, k)
+        jac_c = torch.func.jacrev(lambda w: net(w, X))(c * u)
+        H = net(u, X)
+        cD = torch.tensor(c, dtype=DTYPE) ** Dg
+
+        defects = torch.stack([
+            # ∇N(u)ᵀu = p̂ N(u)
+            _relative(grad @ u - D * value, (grad * u).abs().sum() + D * (z * H).abs().sum()).max(),
+            # ∇N(cu) = c^{p̂-1} ∇N(u)
+            _relative((grad_c - cD * grad).norm(), grad_c.norm() + cD * grad.norm()),
+            # J(X;u)u = p̂ H(X;u), per sample and output
+            _relative(jac @ u - D * H, (jac * u).abs().sum(-1) + D * H.abs()).max(),
+            # J(X;cu) = c^{p̂-1} J(X;u)
+            _relative((jac_c - cD * jac).norm(), jac_c.norm() + cD * jac.norm()),
+        ])
+        floors = torch.full_like(defects, 1e3 * EPS)
+        violation, floor = worst_case(defects, floors, self)
+        names = ["euler_N", "grad_scaling", "euler_J", "jacobian_scaling"]
+        return Evidence(
+            violation, floor, bool(torch.isfinite(defects).all()),
+            {n: float(d) for n, d in zip(names, defects)},
+            instance=f"{problem}; c={c:.3g}; u seed={u_seed}",
+        )
+
+    def obligations(self) -> list[Obligation]:
+        c = sp.Symbol("c", positive=True)
+        z = sp.Symbol("z")
+        out = []
+        for L, p in itertools.product((2, 3), (1, 2, 3)):
+            widths = (2,) + (2,) * (L - 1) + (1,)
+            net = symbolic_network(widths, p)
+            D = self.degree(L, p)
+            N = z * net.output[0]
+            grads = [sp.diff(N, v) for v in net.symbols]
+            holds = (
+                is_zero(euler_defect(N, net.symbols, D))
+                and is_zero(scaling_defect(N, net.symbols, D, c))
+                and all(is_zero(scaling_defect(g, net.symbols, self.gradient_degree(D), c)) for g in grads)
+            )
+            out.append(Obligation(
+                f"L={L}, p={p}, widths {widths}",
+                f"Σ u·∂N/∂u = {D}·N, N(cu) = c^{D} N(u), ∇N(cu) = c^{self.gradient_degree(D)} ∇N(u)",
+                holds,
+                "expanded difference is the zero polynomial" if holds else "expanded difference is non-zero",
+            ))
+        return out
