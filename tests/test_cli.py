@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from verify.cli import main
 
@@ -44,20 +45,12 @@ def test_mutants_command_exits_zero_when_all_killed(capsys):
     assert "SURVIVED" not in capsys.readouterr().out
 
 
-def test_plugin_checker_can_be_registered_and_run(tmp_path, capsys, monkeypatch):
-    (tmp_path / "my_checks.py").write_text(
-        "from hypothesis import strategies as st\n"
-        "from verify.checker import Checker, Evidence, Mutant, register\n"
-        "@register\n"
-        "class Square(Checker):\n"
-        "    '''user.square: x² >= 0 (a user's own checker, per the README).'''\n"
-        "    id = 'user.square'; title = 'squares are non-negative'; source = 'user'; statement = 'x² >= 0'\n"
-        "    offset = 0.0\n"
-        "    mutants = [Mutant('x² >= 1', offset=1.0)]\n"
-        "    def hypotheses(self): return st.floats(-3, 3)\n"
-        "    def claim(self, x, ctx): return Evidence(max(0.0, self.offset - x * x))\n"
-    )
+def test_the_readme_example_checker_runs_as_a_plugin_and_kills_its_mutants(tmp_path, monkeypatch):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "my_checks.py").write_text(code)
     monkeypatch.syspath_prepend(str(tmp_path))
-    code = main(["--plugin", "my_checks", "run", "user.square", "--profile", "ci", "--out", str(tmp_path / "r"), "--no-progress"])
-    assert code == 0
-    assert json.loads((tmp_path / "r" / "user.square.json").read_text())["mutants"][0]["killed"]
+    argv = ["--plugin", "my_checks", "run", "user.homogeneity", "--profile", "ci", "--out", str(tmp_path / "r"), "--no-progress"]
+    assert main(argv) == 0
+    data = json.loads((tmp_path / "r" / "user.homogeneity.json").read_text())
+    assert data["verdict"] == "PASS" and all(m["killed"] for m in data["mutants"])

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from verify.errors import InputError
-from verify.ncf import constrained_ncf_max, ncf_and_grad, polish_kkt, stationarity
+from verify.ncf import constrained_ncf_max, polish_kkt, stationarity
 from verify.nets import Activation, FeedForward
 
 

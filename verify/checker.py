@@ -83,7 +83,7 @@ class Mutant:
         self.description = description
         self.overrides = overrides
 
-    def apply(self, checker: "Checker") -> "Checker":
+    def apply(self, checker: Checker) -> Checker:
         mutated = copy.copy(checker)
         for key, value in self.overrides.items():
             if not hasattr(checker, key):

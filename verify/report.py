@@ -87,7 +87,7 @@ def render_markdown(r: CheckResult) -> str:
         f"**Verdict: {r.verdict}**  ",
         f"Source: {r.source}  ",
         f"Profile `{r.profile}`, seed {r.seed}, device `{r.device}`, float64, {r.duration_s:.1f} s  ",
-        f"Versions: " + ", ".join(f"{k} {v}" for k, v in r.versions.items() if k != "platform"),
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in r.versions.items() if k != "platform"),
         "",
         "## Statement",
         "",
@@ -124,7 +124,8 @@ def render_markdown(r: CheckResult) -> str:
         lines += ["", f"### Instances (worst first, {min(len(worst), MAX_TABLE_ROWS)} of {len(worst)})", "",
                   "| instance | violation | error floor | bound | verdict | time (s) | note |", "|---|---|---|---|---|---|---|"]
         for x in worst[:MAX_TABLE_ROWS]:
-            lines.append(f"| {x.instance} | {_fmt(x.violation)} | {_fmt(x.error_floor)} | {_fmt(x.bound)} | {x.verdict} | {x.seconds:.2f} | {x.note} |")
+            cells = [x.instance, _fmt(x.violation), _fmt(x.error_floor), _fmt(x.bound), x.verdict, f"{x.seconds:.2f}", x.note]
+            lines.append("| " + " | ".join(cells) + " |")
     if r.mutants:
         lines += ["", "## Mutants (deliberately wrong statements; each must be refuted)", "",
                   "| mutant | what it claims | killed | how |", "|---|---|---|---|"]

@@ -27,6 +27,7 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from verify.checker import Checker, Context, Obligation, Verdict
 
 MIN_DECIDED = 0.75  # fraction of instances that must pass for an overall PASS
+CPU = torch.device("cpu")
 
 
 class Counterexample(AssertionError):
@@ -187,7 +188,7 @@ def run_checker(
     profile: settings,
     profile_name: str,
     seed: int = 0,
-    device: torch.device = torch.device("cpu"),
+    device: torch.device = CPU,
     database: str | None = ".hypothesis/examples",
     with_mutants: bool = True,
     progress=None,
@@ -223,7 +224,7 @@ def run_checker(
 
 
 def run_mutants(
-    checker: Checker, *, profile: settings, seed: int = 0, device: torch.device = torch.device("cpu"),
+    checker: Checker, *, profile: settings, seed: int = 0, device: torch.device = CPU,
     database: str | None = ".hypothesis/examples",
 ) -> list[MutantResult]:
     """Run every mutant of a checker (no shrinking); a mutant is killed when its verdict is FAIL."""
