@@ -3,6 +3,7 @@
     homcheck list
     homcheck run [IDS...] [--profile ci|dev|thorough] [--seed N] [--device auto|cpu|cuda] [--out DIR]
     homcheck mutants [IDS...] [--profile ...] [--seed N] [--device ...]
+    homcheck experiment NAME [--seed N] [--device ...] [--out DIR]     (a paper's experiment, reproduced)
 
 Exit codes: 0 all PASS (mutants: all killed); 1 a FAIL or a surviving mutant; 2 bad usage or
 input (one line on stderr); 3 only INCONCLUSIVE results besides PASS.
@@ -19,6 +20,7 @@ from tqdm import tqdm
 
 from verify.checker import Verdict, catalogue, select
 from verify.errors import InputError
+from verify.experiments import experiments, get_experiment
 from verify.nets import resolve_device
 from verify.report import write_report
 from verify.runner import run_checker, run_mutants
@@ -35,7 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                         help="import MODULE first (it registers your own checkers)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("list", help="list the catalogue of checkers")
+    sub.add_parser("list", help="list the catalogue of checkers and experiments")
+    exp = sub.add_parser("experiment", help="reproduce one of a paper's experiments and write its report")
+    exp.add_argument("name", help="experiment name (see `homcheck list`)")
+    exp.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    exp.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    exp.add_argument("--out", default="reports", help="report directory (default reports/)")
     for name, help_text in (("run", "run checkers and write reports"), ("mutants", "check that every mutant is killed")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("ids", nargs="*", help="checker ids (default: all)")
@@ -68,10 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             for c in catalogue().values():
                 print(f"{c.id:<16} {c.source:<40} {c.title}")
+            for name, (_, description) in experiments().items():
+                print(f"{name:<16} {'experiment':<40} {description}")
+            return 0
+        device = resolve_device(args.device)
+        if args.command == "experiment":
+            path = get_experiment(args.name)(Path(args.out), args.seed, device)
+            print(f"report: {path}")
             return 0
         checkers = select(args.ids)
         profile = profile_settings(args.profile)
-        device = resolve_device(args.device)
     except InputError as exc:
         print(f"homcheck: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,45 @@
+"""Reproductions of a paper's experiments, run by ``homcheck experiment NAME``.
+
+An experiment is a function ``(out_dir: Path, seed: int, device: torch.device) -> Path`` that
+writes a markdown report (plus figures and JSON) under ``out_dir`` and returns the report's path.
+Modules that define experiments register them with :func:`experiment`; the built-in ones are
+imported by :func:`experiments`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from verify.errors import InputError
+
+Experiment = Callable[[Path, int, torch.device], Path]
+EXPERIMENTS: dict[str, tuple[Experiment, str]] = {}
+
+
+def experiment(name: str, description: str) -> Callable[[Experiment], Experiment]:
+    """Decorator: register ``fn`` as the experiment ``name``."""
+
+    def add(fn: Experiment) -> Experiment:
+        if name in EXPERIMENTS:
+            raise ValueError(f"experiment {name!r} registered twice")
+        EXPERIMENTS[name] = (fn, description)
+        return fn
+
+    return add
+
+
+def experiments() -> dict[str, tuple[Experiment, str]]:
+    """Every registered experiment (importing the theorem modules registers the built-in ones)."""
+    import theorems  # noqa: F401
+
+    return dict(sorted(EXPERIMENTS.items()))
+
+
+def get_experiment(name: str) -> Experiment:
+    known = experiments()
+    if name not in known:
+        raise InputError(f"unknown experiment {name!r}; known: {', '.join(known) or 'none'}")
+    return known[name][0]
