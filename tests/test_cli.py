@@ -25,6 +25,7 @@ def test_unknown_id_profile_device_and_option_are_one_line_errors(capsys):
     _one_line_error(capsys, ["run", "--bogus"], "unrecognized arguments")
     _one_line_error(capsys, ["mutants", "nope"], "unknown checker id")
     _one_line_error(capsys, ["--plugin", "no_such_module_xyz", "list"], "cannot import plugin")
+    _one_line_error(capsys, ["experiment", "no.such.experiment"], "unknown experiment 'no.such.experiment'")
 
 
 def test_no_traceback_from_the_console_entry_point():

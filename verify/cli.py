@@ -106,8 +106,13 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr, leave=False)
     for checker in checkers:
         progress.set_description(checker.id)
-        result = run_checker(checker, profile=profile, profile_name=args.profile, seed=args.seed, device=device,
-                             with_mutants=not args.no_mutants, progress=progress)
+        try:
+            result = run_checker(checker, profile=profile, profile_name=args.profile, seed=args.seed, device=device,
+                                 with_mutants=not args.no_mutants, progress=progress)
+        except Exception as exc:  # a defect of that checker: report it, keep the others' results
+            tqdm.write(f"{checker.id:<16} CRASHED: {type(exc).__name__}: {exc}", file=sys.stderr)
+            verdicts.append(Verdict.FAIL)
+            continue
         path = write_report(result, checker, out)
         killed = sum(m.killed for m in result.mutants)
         tqdm.write(f"{checker.id:<16} {result.verdict:<13} {len(result.records):>4} instances, "
