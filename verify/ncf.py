@@ -108,7 +108,7 @@ def _chain_rule_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: torc
                 delta = (delta @ Ws[l - 1]) * slopes[l - 2]
         return net.flatten(grads)
 
-    default = [torch.where(h > 0, hi, lo).to(h) for h in hs]
+    default = [torch.full_like(h, lo).masked_fill(h > 0, hi) for h in hs]
     return grad_of_slopes, default
 
 
@@ -252,7 +252,7 @@ def polish_kkt(
     lo, hi = net.activation.slopes
     for tau in taus if kinked else (0.0,):
         hs, masks = _kink_masks(net, u, X, tau) if kinked else ([], [])
-        frozen = [torch.where(h > 0, hi, lo).to(h) for h in hs]
+        frozen = [torch.full_like(h, lo).masked_fill(h > 0, hi) for h in hs]
         n_kinks = int(sum(int(m.sum()) for m in masks))
 
         def value(w: torch.Tensor, s: torch.Tensor, masks=masks, frozen=frozen) -> torch.Tensor:
