@@ -8,8 +8,8 @@ imported by :func:`experiments`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
