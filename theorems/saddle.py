@@ -27,6 +27,7 @@ from sympy.polys.rings import ring
 from verify.checker import Checker, Context, Evidence, Mutant, Obligation, register, worst_case
 from verify.ncf import kkt_residual, polish_kkt, stationarity
 from verify.nets import DTYPE, Activation, FeedForward
+from verify.precise import mp_output, mp_sigma, mp_split, to_mp
 from verify.saddle import SaddleExpansion, SaddlePartition, sphere_ascent, sphere_newton
 from verify.strategies import Dataset, datasets, seeds
 from verify.symbolic import symbolic_network
@@ -294,15 +295,6 @@ LIBRARY_FLOOR = 1e3 * EPS  # float64 autograd H1 against the mpmath reference: r
 ROUNDING_RESIDUAL = 1e-12  # a KKT residual this small needs no polishing
 
 
-def _to_mp(a) -> np.ndarray:
-    return np.frompyfunc(mpmath.mpf, 1, 1)(np.asarray(a, dtype=np.float64))
-
-
-def _mp_sigma(activation: Activation):
-    alpha, p = mpmath.mpf(activation.alpha), activation.p
-    return np.frompyfunc(lambda h: max(h, alpha * h) ** p, 1, 1)
-
-
 def _mp_sigma_prime(activation: Activation):
     """σ'(h) = p·c·(c h)^{p-1}, c = max(1,α) for h > 0, min(1,α) for h < 0; at h = 0 the mean slope (torch's choice)."""
     lo, hi = (mpmath.mpf(c) for c in activation.slopes)
@@ -315,19 +307,6 @@ def _mp_sigma_prime(activation: Activation):
     return np.frompyfunc(prime, 1, 1)
 
 
-def _mp_output(net: FeedForward, u: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """H(X; u) in mpmath (object arrays), shape (n, m)."""
-    sigma, a = _mp_sigma(net.activation), X
-    for l, W in enumerate(_mp_split(net, u), start=1):
-        h = a.dot(W.T)
-        a = sigma(h) if l < net.depth else h
-    return a
-
-
-def _mp_split(net: FeedForward, u: np.ndarray) -> list[np.ndarray]:
-    return [u[a:b].reshape(shape) for (a, b), shape in zip(zip(net.offsets, net.offsets[1:]), net.shapes)]
-
-
 def _mp_h1(partition: SaddlePartition, w_n: np.ndarray, w_z: np.ndarray, X: np.ndarray) -> np.ndarray:
     """H1(X; w_n, w_z) of np eq. (21) in mpmath, shape (n, m): an independent reference for :class:`SaddleExpansion`.
 
@@ -335,8 +314,8 @@ def _mp_h1(partition: SaddlePartition, w_n: np.ndarray, w_z: np.ndarray, X: np.n
     v_L = I, v_l = v_{l+1} N_{l+1} diag(σ'(h_l)) with h_l = N_l g_{l-1} the n-network pre-activations.
     """
     n_net, L = partition.n_net, partition.depth
-    sigma, prime = _mp_sigma(n_net.activation), _mp_sigma_prime(n_net.activation)
-    Ns = _mp_split(n_net, w_n)
+    sigma, prime = mp_sigma(n_net.activation), _mp_sigma_prime(n_net.activation)
+    Ns = mp_split(n_net, w_n)
     gs, hs = [X], [None]
     for N in Ns[:-1]:
         hs.append(gs[-1].dot(N.T))
@@ -432,26 +411,26 @@ def remainder_fits(
     zeros = torch.zeros(partition.n_wz, dtype=DTYPE)
     rows, defects = [], []
     with mpmath.workdps(MP_DIGITS):
-        X_mp, z_mp, Wn, Ez, En = (_to_mp(t.numpy()) for t in (X, z, w_n, e_z, e_n))
-        E = _to_mp(partition.join(e_n, zeros).numpy())
-        E_z = _to_mp(partition.join(torch.zeros_like(w_n), e_z).numpy())
-        U0 = _to_mp(partition.join(w_n, zeros).numpy())
-        H0 = _mp_output(net, U0, X_mp)
-        net0_n = mpmath.diff(lambda s: (z_mp * _mp_output(net, U0 + s * E, X_mp)).sum(), 0)  # e·∇_{w_n}zᵀH(w_n, 0)
+        X_mp, z_mp, Wn, Ez, En = (to_mp(t.numpy()) for t in (X, z, w_n, e_z, e_n))
+        E = to_mp(partition.join(e_n, zeros).numpy())
+        E_z = to_mp(partition.join(torch.zeros_like(w_n), e_z).numpy())
+        U0 = to_mp(partition.join(w_n, zeros).numpy())
+        H0 = mp_output(net, U0, X_mp)
+        net0_n = mpmath.diff(lambda s: (z_mp * mp_output(net, U0 + s * E, X_mp)).sum(), 0)  # e·∇_{w_n}zᵀH(w_n, 0)
 
         def ncf(H):
             return (z_mp * H).sum()
 
         for delta in DELTAS:
             w_z = delta * w_hat
-            Wz, Uz = _to_mp(w_z.numpy()), _to_mp(partition.join(w_n, w_z).numpy())
-            H, H1 = _mp_output(net, Uz, X_mp), _mp_h1(partition, Wn, Wz, X_mp)
+            Wz, Uz = to_mp(w_z.numpy()), to_mp(partition.join(w_n, w_z).numpy())
+            H, H1 = mp_output(net, Uz, X_mp), _mp_h1(partition, Wn, Wz, X_mp)
             a = (max(abs(h - h0 - h1_coefficient * h1) for h, h0, h1 in zip(H.flat, H0.flat, H1.flat)),
                  max(abs(h) + abs(h0) + abs(h1) for h, h0, h1 in zip(H.flat, H0.flat, H1.flat)))
-            net_z = mpmath.diff(lambda s, Uz=Uz: ncf(_mp_output(net, Uz + s * E_z, X_mp)), 0)
+            net_z = mpmath.diff(lambda s, Uz=Uz: ncf(mp_output(net, Uz + s * E_z, X_mp)), 0)
             h1_z = _mp_derivative(lambda s, Wz=Wz: ncf(_mp_h1(partition, Wn, Wz + s * Ez, X_mp)))
             b = (abs(net_z - h1_coefficient * h1_z), abs(net_z) + abs(h1_z))
-            net_n = mpmath.diff(lambda s, Uz=Uz: ncf(_mp_output(net, Uz + s * E, X_mp)), 0)
+            net_n = mpmath.diff(lambda s, Uz=Uz: ncf(mp_output(net, Uz + s * E, X_mp)), 0)
             h1_n = _mp_derivative(lambda s, Wz=Wz: ncf(_mp_h1(partition, Wn + s * En, Wz, X_mp)))
             c = (abs(net_n - net0_n - h1_coefficient * h1_n), abs(net_n) + abs(net0_n) + abs(h1_n))
             rows.append([tuple(float(v) for v in part) for part in (a, b, c)])
