@@ -9,10 +9,10 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import ncf_restarts
+from benchmarks import ncf_restarts, neuron_pursuit
 from verify.nets import resolve_device
 
-BENCHMARKS = [ncf_restarts]
+BENCHMARKS = [ncf_restarts, neuron_pursuit]
 
 
 def main() -> None:
