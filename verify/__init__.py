@@ -7,6 +7,7 @@ from verify.checker import Checker, Context, Evidence, Mutant, Obligation, Verdi
 from verify.errors import InputError
 from verify.ncf import constrained_ncf_max, kkt_residual, ncf, polish_kkt, stationarity
 from verify.nets import Activation, FeedForward, homogeneity_degree, resolve_device
+from verify.pursuit import NeuronPursuitRegressor, SmallInitGDRegressor
 
 __all__ = [
     "Activation",
@@ -16,7 +17,9 @@ __all__ = [
     "FeedForward",
     "InputError",
     "Mutant",
+    "NeuronPursuitRegressor",
     "Obligation",
+    "SmallInitGDRegressor",
     "Verdict",
     "constrained_ncf_max",
     "homogeneity_degree",
