@@ -21,7 +21,7 @@ from theorems.saddle import (
     zz_display_term,
 )
 from verify.errors import InputError
-from verify.ncf import constrained_ncf_max, ncf
+from verify.ncf import constrained_ncf_max, ncf, sphere_ascent, sphere_newton
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.saddle import (
     SaddleExpansion,
@@ -29,8 +29,6 @@ from verify.saddle import (
     ZBlocks,
     downstream_map,
     layer_terms,
-    sphere_ascent,
-    sphere_newton,
 )
 from verify.strategies import Dataset, activations, datasets
 

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from sympy.polys.rings import ring
 
 from verify.checker import Checker, Context, Evidence, Mutant, Obligation, register, worst_case
-from verify.ncf import kkt_residual, polish_kkt, stationarity
+from verify.ncf import kkt_residual, polish_kkt, sphere_ascent, sphere_newton, stationarity
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.precise import mp_output, mp_sigma, mp_split, to_mp
-from verify.saddle import SaddleExpansion, SaddlePartition, sphere_ascent, sphere_newton
+from verify.saddle import SaddleExpansion, SaddlePartition
 from verify.strategies import Dataset, datasets, seeds
 from verify.symbolic import symbolic_network
 

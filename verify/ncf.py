@@ -19,13 +19,14 @@ the exact one at the returned s. The chain-rule set contains the Clarke subdiffe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cvxpy as cp
 import numpy as np
 import torch
 
-from verify.errors import as_data, as_targets, check_positive, check_positive_int
+from verify.errors import InputError, as_data, as_targets, check_positive, check_positive_int
 from verify.nets import DTYPE, FeedForward, resolve_device
 
 
@@ -236,7 +237,13 @@ class Polish:
 
 
 def polish_kkt(
-    net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: torch.Tensor, *, taus: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2), iters: int = 60
+    net: FeedForward,
+    u: torch.Tensor,
+    X: torch.Tensor,
+    z: torch.Tensor,
+    *,
+    taus: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2),
+    iters: int = 60,
 ) -> Polish:
     """Active-set polish of an approximate KKT point of the constrained NCF (Gauss–Newton).
 
@@ -284,7 +291,8 @@ def polish_kkt(
         x = torch.cat([u, s0, torch.tensor([lam0], dtype=u.dtype, device=u.device)])
         F = residual_system(x)
         it = 0
-        for it in range(1, iters + 1):
+        while it < iters:
+            it += 1
             J = torch.func.jacfwd(residual_system)(x)
             dx = torch.linalg.lstsq(J, -F.unsqueeze(-1), driver="gelsd" if x.device.type == "cpu" else None).solution.squeeze(-1)
             # damped: the start is already near the KKT point; a long step lands on a different
@@ -340,6 +348,144 @@ class NCFMaxResult:
         return self.net.split(self.u[i])
 
 
+@dataclass
+class SphereAscent:
+    """Every restart of :func:`sphere_ascent`, sorted by objective value (best first).
+
+    u: (R, k) unit vectors; value: objective(u); grad: its autograd gradient; kkt_residual:
+    ‖(I − uuᵀ)g‖/‖g‖; steps: iterations run.
+    """
+
+    u: torch.Tensor
+    value: torch.Tensor
+    grad: torch.Tensor
+    kkt_residual: torch.Tensor
+    steps: int
+
+
+def _value_and_grad(objective: Callable[[torch.Tensor], torch.Tensor], u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.enable_grad():
+        u = u.detach().requires_grad_(True)
+        value = objective(u)
+        if not torch.is_tensor(value) or tuple(value.shape) != tuple(u.shape[:1]):
+            shape = tuple(value.shape) if torch.is_tensor(value) else type(value).__name__
+            raise InputError(f"the objective must map (R, k) to (R,) values, got shape {shape} for input {tuple(u.shape)}")
+        (grad,) = torch.autograd.grad(value.sum(), u, allow_unused=True)
+    return value.detach(), torch.zeros_like(u) if grad is None else grad
+
+
+def sphere_ascent(
+    objective: Callable[[torch.Tensor], torch.Tensor],
+    init: torch.Tensor,
+    *,
+    steps: int = 2000,
+    step_size: float = 0.1,
+    tol: float = 1e-12,
+    best: int | None = None,
+) -> SphereAscent:
+    """Maximise a batched objective on the unit sphere by projected gradient ascent, all restarts at once.
+
+    ``objective`` maps (R, k) to (R,) and must treat rows independently (then the gradient of the
+    sum is the per-row gradient). ``init`` (R, k) holds the start points (normalised here). Each step
+    is u ← (u + η g/‖g‖)/‖·‖ with a per-restart step η that grows by 1.5 (at most 1) on an accepted,
+    non-decreasing step and halves on a rejected one, so the iteration is monotone and settles onto
+    kinks instead of chattering across them (the iteration of :func:`constrained_ncf_max`).
+    Stops early when every restart has KKT residual below ``tol``; with ``best`` (when only the best
+    KKT points are wanted), once the ``best`` restarts of largest positive value are done: residual below
+    ``tol``, or step shrunk below 1e-12·step_size (settled on a kink, where an autograd gradient is one
+    subgradient only and its residual does not vanish).
+    """
+    if not callable(objective):
+        raise InputError(f"objective must be callable, got {objective!r}")
+    if not torch.is_tensor(init) or init.ndim != 2 or init.shape[0] == 0 or init.shape[1] == 0:
+        raise InputError(f"init must be a (restarts, k) tensor, got {tuple(init.shape) if torch.is_tensor(init) else init!r}")
+    norms = init.norm(dim=-1, keepdim=True)
+    if not torch.isfinite(init).all() or bool((norms == 0).any()):
+        raise InputError("init rows must be finite and non-zero")
+    steps = check_positive_int("steps", steps, minimum=0)
+    step_size = check_positive("step_size", step_size)
+    tol = float(tol)
+    if not tol >= 0:
+        raise InputError(f"tol must be >= 0, got {tol!r}")
+    if best is not None:
+        best = check_positive_int("best", best)
+
+    u = (init / norms).to(DTYPE)
+    value, grad = _value_and_grad(objective, u)
+    eta = torch.full_like(value, step_size)
+    tiny = torch.finfo(u.dtype).tiny
+    t = 0
+    for t in range(1, steps + 1):
+        direction = grad / grad.norm(dim=-1, keepdim=True).clamp_min(tiny)
+        cand = u + eta[:, None] * direction
+        cand = cand / cand.norm(dim=-1, keepdim=True)
+        cval, cgrad = _value_and_grad(objective, cand)
+        accept = cval >= value - 4 * torch.finfo(u.dtype).eps * value.abs()
+        u = torch.where(accept[:, None], cand, u)
+        value = torch.where(accept, cval, value)
+        grad = torch.where(accept[:, None], cgrad, grad)
+        eta = torch.where(accept, (eta * 1.5).clamp(max=1.0), eta * 0.5)
+        if t % 25 == 0:
+            converged = kkt_residual(u, grad) < tol
+            if bool(converged.all()):
+                break
+            if best is not None:
+                top = torch.argsort(value, descending=True)[:best]
+                done = converged | (eta < 1e-12 * step_size)
+                if bool((done[top] & (value[top] > 0)).all()):
+                    break
+    order = torch.argsort(value, descending=True)
+    u, value, grad = u[order], value[order], grad[order]
+    return SphereAscent(u, value, grad, kkt_residual(u, grad), t)
+
+
+def sphere_newton(
+    objective: Callable[[torch.Tensor], torch.Tensor], u: torch.Tensor, *, iters: int = 10
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Newton's method on the KKT system ∇N(u) = λu, ‖u‖² = 1 of a smooth objective, from a nearby unit u.
+
+    ``objective`` is batched as in :func:`sphere_ascent`. Each step solves
+    [[∇²N − λI, −u], [uᵀ, 0]]·(du, dλ) = −(∇N − λu, (‖u‖² − 1)/2) by least squares (minimum-norm where KKT
+    points form a continuum, e.g. copies of one neuron). Returns (u, ∇N(u), residual) of the iterate with
+    the smallest KKT residual, the start included (so it never returns a worse point). Use it to finish
+    :func:`sphere_ascent` where the ascent converges slowly (near-ties between blocks).
+    """
+    if not callable(objective):
+        raise InputError(f"objective must be callable, got {objective!r}")
+    if not torch.is_tensor(u) or u.ndim != 1 or not torch.isfinite(u).all() or float(u.norm()) == 0:
+        raise InputError(f"u must be one finite non-zero vector, got {tuple(u.shape) if torch.is_tensor(u) else u!r}")
+    iters = check_positive_int("iters", iters, minimum=0)
+
+    def scalar(w: torch.Tensor) -> torch.Tensor:
+        return objective(w.unsqueeze(0))[0]
+
+    w = (u / u.norm()).detach().to(DTYPE)
+    _, g = _value_and_grad(objective, w.unsqueeze(0))
+    best = (w, g[0], float(kkt_residual(w, g[0])))
+    lam = float(g[0] @ w)
+    for _ in range(iters):
+        grad = torch.func.grad(scalar)(w)
+        hess = torch.func.hessian(scalar)(w)
+        k = w.numel()
+        J = torch.zeros(k + 1, k + 1, dtype=w.dtype, device=w.device)
+        J[:k, :k] = hess - lam * torch.eye(k, dtype=w.dtype, device=w.device)
+        J[:k, k] = -w
+        J[k, :k] = w
+        F = torch.cat([grad - lam * w, ((w @ w - 1) / 2).reshape(1)])
+        step = torch.linalg.lstsq(J, -F.unsqueeze(-1)).solution.squeeze(-1)
+        if not torch.isfinite(step).all():
+            break
+        w, lam = w + step[:k], lam + float(step[k])
+        w = w / w.norm()
+        _, g = _value_and_grad(objective, w.unsqueeze(0))
+        residual = float(kkt_residual(w, g[0]))
+        if residual < best[2]:
+            best = (w, g[0], residual)
+        if residual < 1e-15:
+            break
+    return best
+
+
 def constrained_ncf_max(
     net: FeedForward,
     X,
@@ -358,10 +504,8 @@ def constrained_ncf_max(
     """Maximise N_{z,H}(u) on the unit sphere by projected gradient ascent with restarts.
 
     All ``restarts`` start points (uniform on the sphere, from ``seed``) ascend together as
-    one batched tensor program: u ← (u + η g/‖g‖)/‖·‖ with a per-restart step η that grows
-    by 1.5 on an accepted (non-decreasing) step and halves on a rejected one, so the
-    iteration is monotone and settles onto kinks instead of chattering across them.
-    Stops when every restart's KKT residual is below ``tol`` or after ``steps`` steps.
+    one batched tensor program (:func:`sphere_ascent`). Stops when every restart's KKT
+    residual is below ``tol`` or after ``steps`` steps.
 
     ``certify`` (default: when σ has a kink) adds a Clarke certificate for every restart
     with positive value, see :func:`stationarity`.
@@ -373,8 +517,6 @@ def constrained_ncf_max(
     steps = check_positive_int("steps", steps, minimum=0)
     step_size = check_positive("step_size", step_size)
     if X.shape[1] != net.widths[0]:
-        from verify.errors import InputError
-
         raise InputError(f"data has {X.shape[1]} features, the network expects d = {net.widths[0]}")
 
     if init is None:
@@ -382,25 +524,9 @@ def constrained_ncf_max(
     else:
         u = init.to(device=dev, dtype=DTYPE).reshape(-1, net.n_params)
         u = u / u.norm(dim=-1, keepdim=True)
-    value, grad = ncf_and_grad(net, u, X, z)
-    eta = torch.full_like(value, step_size)
-    tiny = torch.finfo(DTYPE).tiny
-    t = 0
-    for t in range(1, steps + 1):
-        direction = grad / grad.norm(dim=-1, keepdim=True).clamp_min(tiny)
-        cand = u + eta[:, None] * direction
-        cand = cand / cand.norm(dim=-1, keepdim=True)
-        cval, cgrad = ncf_and_grad(net, cand, X, z)
-        accept = cval >= value - 4 * torch.finfo(DTYPE).eps * value.abs()
-        u = torch.where(accept[:, None], cand, u)
-        value = torch.where(accept, cval, value)
-        grad = torch.where(accept[:, None], cgrad, grad)
-        eta = torch.where(accept, (eta * 1.5).clamp(max=1.0), eta * 0.5)
-        if t % 25 == 0 and bool((kkt_residual(u, grad) < tol).all()):
-            break
-    order = torch.argsort(value, descending=True)
-    u, value, grad = u[order], value[order], grad[order]
-    result = NCFMaxResult(net, u, value, kkt_residual(u, grad), net.degree * value, t)
+    ascent = sphere_ascent(lambda w: ncf(net, w, X, z), u, steps=steps, step_size=step_size, tol=tol)
+    u, value = ascent.u, ascent.value
+    result = NCFMaxResult(net, u, value, ascent.kkt_residual, net.degree * value, ascent.steps)
     if certify if certify is not None else net.activation.kinked:
         result.stationarity = [stationarity(net, ui, X, z, tau=tau) if float(v) > 0 else None for ui, v in zip(u, value)]
     else:

@@ -52,9 +52,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from verify.errors import InputError, check_positive, check_positive_int
-from verify.ncf import constrained_ncf_max
+from verify.ncf import constrained_ncf_max, sphere_ascent
 from verify.nets import DTYPE, Activation, FeedForward, resolve_device
-from verify.saddle import layer_terms, sphere_ascent
+from verify.saddle import layer_terms
 
 LOSS_REDUCTIONS = ("sum", "mean")
 
