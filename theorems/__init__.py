@@ -1,1 +1,3 @@
-from theorems import balance, homogeneity  # noqa: F401
+"""Built-in checkers, one module per theorem family; importing this package registers them."""
+
+from theorems import balance, descent, escape_speed, homogeneity, pursuit, rank_one, saddle  # noqa: F401
