@@ -203,6 +203,16 @@ def test_global_maximum_rejects_bad_input(X, y, message):
         relu_reduced_global_max(X, y)
 
 
+def test_reduced_kkt_points_reject_bad_input():
+    X, y = _data(6, 2, 0)
+    with pytest.raises(InputError, match="radius"):
+        reduced_kkt_points(Activation(0.0, 1), 2, X, y, -1.0)
+    with pytest.raises(InputError, match="shape"):
+        reduced_kkt_points(Activation(0.0, 1), 2, X, y[:4], 1.0)
+    with pytest.raises(InputError, match="depth"):
+        reduced_kkt_points(Activation(0.0, 1), 1, X, y, 1.0)
+
+
 def test_face_kkt_point_rejects_bad_input():
     X, y = _data(6, 2, 0)
     with pytest.raises(InputError, match="radius"):
