@@ -9,12 +9,17 @@ We report the KKT residual ‖(I − uuᵀ)∇N(u)‖ / ‖∇N(u)‖.
 For σ with a kink (p = 1, α ≠ 1) autograd returns one Clarke subgradient, whose residual
 stays at 1e-2…1e-1 even at a true KKT point, because projected ascent chatters across the
 kink. :func:`stationarity` therefore measures stationarity over the subgradient choices at
-the kinks (DESIGN.md): with K = {(i, l, j): |h_l[i, j]| <= τ·‖W_l‖_F·‖φ_{l-1}(x_i)‖} it
+the kinks (DESIGN.md): with K = {(i, l, j): |h_l[i, j]| <= τ·‖W_l‖_F·max_i ‖φ_{l-1}(x_i)‖} it
 minimises ‖g(s) − λu‖ over slopes s ∈ [min(1,α), max(1,α)]^K and λ (cvxpy), where g(s) is
 the chain-rule gradient with those slopes. g is multi-affine in s, so the convex problem is
 solved on its linearisation and re-linearised a few times; the residual reported is always
 the exact one at the returned s. The chain-rule set contains the Clarke subdifferential
 (edc Lemma 15), so this is the conservative-field notion of stationarity DESIGN.md asks for.
+
+:func:`polish_kkt` goes further and moves an approximate KKT point onto an exact one: it
+solves the KKT system with the kink slopes as unknowns, written as a complementarity problem,
+by a semismooth Levenberg–Marquardt iteration, and certifies the result with one explicit
+admissible subgradient.
 """
 
 from __future__ import annotations
@@ -76,15 +81,28 @@ class Stationarity:
     method: str = "autograd"
 
 
-def _kink_masks(net: FeedForward, u: torch.Tensor, X: torch.Tensor, tau: float) -> tuple[list, list]:
-    """Pre-activations h_1..h_{L-1} and the kink masks |h_l[i,j]| <= τ·‖W_l‖_F·‖φ_{l-1}(x_i)‖."""
+def _one_sided_slopes(h: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+    """σ'(h) off the kink: hi where h > 0, lo elsewhere (built in h's dtype: α = 0.1 through float32 is off by 1e-9)."""
+    return torch.full_like(h, lo).masked_fill(h > 0, hi)
+
+
+def _kink_ratios(net: FeedForward, u: torch.Tensor, X: torch.Tensor) -> tuple[list, list]:
+    """Pre-activations h_1..h_{L-1} and h_l / (‖W_l‖_F·max_i ‖φ_{l-1}(x_i)‖), their size relative to the layer.
+
+    The scale is the layer's, not the neuron's or the sample's, so that a neuron whose weights
+    vanish, or a sample whose activations vanish in an earlier layer, sits at the kink.
+    """
     Ws = net.split(u)
     hs = net.preactivations(u, X)[:-1]
     phis = [X] + [net.activation(h) for h in hs]
-    # measured against the layer's scale, so that a neuron whose weights vanish has all its
-    # pre-activations at the kink
-    masks = [h.abs() <= tau * phis[l].norm(dim=-1, keepdim=True) * Ws[l].norm() for l, h in enumerate(hs)]
-    return hs, masks
+    tiny = torch.finfo(u.dtype).tiny
+    return hs, [h / (phis[l].norm(dim=-1).max() * Ws[l].norm()).clamp_min(tiny) for l, h in enumerate(hs)]
+
+
+def _kink_masks(net: FeedForward, u: torch.Tensor, X: torch.Tensor, tau: float) -> tuple[list, list]:
+    """Pre-activations h_1..h_{L-1} and the kink masks |h_l[i,j]| <= τ·‖W_l‖_F·max_i ‖φ_{l-1}(x_i)‖."""
+    hs, ratios = _kink_ratios(net, u, X)
+    return hs, [r.abs() <= tau for r in ratios]
 
 
 def _chain_rule_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: torch.Tensor):
@@ -109,7 +127,7 @@ def _chain_rule_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: torc
                 delta = (delta @ Ws[l - 1]) * slopes[l - 2]
         return net.flatten(grads)
 
-    default = [torch.full_like(h, lo).masked_fill(h > 0, hi) for h in hs]
+    default = [_one_sided_slopes(h, lo, hi) for h in hs]
     return grad_of_slopes, default
 
 
@@ -171,7 +189,11 @@ def _closest_multiple_of_u(g0, J, s0, u, lo, hi) -> np.ndarray:
     """argmin_{s ∈ [lo, hi]^K} min_λ ‖g0 + J(s − s0) − λu‖ (cvxpy), then an active-set polish.
 
     The polish re-solves the equality-constrained least squares on the free coordinates in
-    float64 (the conic solver stops at ~1e-8), keeping it only if it stays feasible.
+    float64 (the conic solver stops at ~1e-8), keeping it only if it stays feasible. It takes
+    the minimum-norm step from s0, not the minimum-norm s: J is often rank-deficient (slopes
+    that nothing depends on, copies of one neuron), and a solution far from s0 along its null
+    space makes the cross terms of the multi-affine g(s) large, so re-linearising would not
+    converge.
     """
     s = cp.Variable(len(s0))
     lam = cp.Variable()
@@ -187,40 +209,159 @@ def _closest_multiple_of_u(g0, J, s0, u, lo, hi) -> np.ndarray:
     span = hi - lo
     free = (sv > lo + 1e-7 * span) & (sv < hi - 1e-7 * span)
     fixed = ~free
-    # least squares in (s_free, λ): J_free s_free − λu = −(g0 + J_fixed s_fixed − J s0)
-    rhs = -(g0 + J[:, fixed] @ sv[fixed] - J @ s0)
+    # least squares in (d, λ), d = s_free − s0_free: J_free d − λu = −(g0 + J_fixed (s_fixed − s0_fixed))
+    rhs = -(g0 + J[:, fixed] @ (sv[fixed] - s0[fixed]))
     A = np.concatenate([J[:, free], -u[:, None]], axis=1)
     sol, *_ = np.linalg.lstsq(A, rhs, rcond=None)
     polished = sv.copy()
-    polished[free] = sol[:-1]
+    polished[free] = s0[free] + sol[:-1]
     if np.all(polished >= lo - 1e-12) and np.all(polished <= hi + 1e-12):
         return np.clip(polished, lo, hi)
     return sv
 
 
-def _certify_slopes(net, w, X, z, masks, frozen, s) -> Stationarity | None:
-    """Stationarity of w for the explicit slopes (frozen off K, s on K), if they are admissible.
+def _certified(net: FeedForward, w: torch.Tensor, X: torch.Tensor, z: torch.Tensor, slopes: list[torch.Tensor]) -> Stationarity:
+    """Stationarity of unit w for one explicit admissible subgradient.
 
-    Admissible: s in the Clarke box, and every pre-activation off K either keeps the side its
-    frozen slope belongs to or sits at a kink of w (|h| <= 1e-9 of the layer scale).
+    At pre-activations within 1e-9 of the layer scale of a kink the given slopes are used
+    (clipped to the Clarke box); everywhere else the true one-sided slope. The gradient is the
+    chain-rule one with the true activations, so the residual is honest whatever produced the
+    slopes.
     """
     lo, hi = net.activation.slopes
-    if n := len(s):
-        if float(s.min()) < lo - 1e-9 or float(s.max()) > hi + 1e-9 or n != sum(int(m.sum()) for m in masks):
-            return None
     hs, at_kink = _kink_masks(net, w, X, 1e-9)
-    slopes, at = [], 0
-    for h, m, f, kink in zip(hs, masks, frozen, at_kink):
-        wrong_side = ((h > 0) & (f != hi)) | ((h < 0) & (f != lo))
-        if bool((wrong_side & ~m & ~kink).any()):
-            return None
-        f = f.clone()
-        f[m] = s[at : at + int(m.sum())].clamp(lo, hi)
-        at += int(m.sum())
-        slopes.append(f)
+    admissible = [torch.where(k, s.clamp(lo, hi), _one_sided_slopes(h, lo, hi)) for h, k, s in zip(hs, at_kink, slopes)]
     grad_of_slopes, _ = _chain_rule_grad(net, w, X, z)
-    g = grad_of_slopes(slopes)
-    return Stationarity(g, float(g @ w), float(kkt_residual(w, g)), int(sum(int(m.sum()) for m in masks)), 1e-9, "active-set polish")
+    g = grad_of_slopes(admissible)
+    n_kinks = int(sum(int(k.sum()) for k in at_kink))
+    return Stationarity(g, float(g @ w), float(kkt_residual(w, g)), n_kinks, 1e-9, "semismooth polish")
+
+
+def _solve_kkt(
+    net: FeedForward, w0: torch.Tensor, X: torch.Tensor, z: torch.Tensor, dead: list[torch.Tensor], kappa: float, iters: int
+) -> tuple[torch.Tensor, list[torch.Tensor], int]:
+    """Semismooth Levenberg–Marquardt on the KKT system from unit w0, whose ``dead`` neurons stay zero.
+
+    Unknowns: the weights w of the live neurons, one slope s per pre-activation of a live
+    neuron, and λ (``dead`` is one boolean mask per hidden layer).
+    Equations:
+
+        g(w, s) − λw = 0,    s − clip(s + κ·h(w)/scale, lo, hi) = 0,    ‖w‖² = 1,
+
+    with g the gradient of the net whose activations are s·h (the chain-rule gradient for those
+    slopes) and scale the layer scale of :func:`_kink_ratios` at w0. The middle block holds iff
+    s = hi where h > 0, s = lo where h < 0 and s ∈ [lo, hi] where h = 0, so a solution is an
+    exact Clarke KKT point and the iteration finds the kink set itself: a pre-activation counts
+    as a kink while s + κh/scale lies strictly inside (lo, hi). κ sets how small |h| must be for
+    that at the start (see :func:`polish_kkt`).
+
+    Each step fixes the saturated slopes at their bound (the linearisation does that exactly)
+    and takes a Levenberg–Marquardt step, from one SVD, in (w, unsaturated s, λ); the damping
+    grows until ‖F‖ decreases. Singular directions (duplicated neurons, slopes that nothing
+    depends on) are cut off in the SVD. Returns (unit w, slopes per layer, iterations).
+    For smooth σ there are no slopes and this is plain Levenberg–Marquardt on ∇N − λw = 0.
+    """
+    kinked = net.activation.kinked
+    lo, hi = net.activation.slopes
+    zeroed = [torch.zeros_like(W, dtype=torch.bool) for W in net.split(w0)]
+    for l, d in enumerate(dead):
+        zeroed[l][d, :] = True
+        zeroed[l + 1][:, d] = True
+    live = ~net.flatten(zeroed)
+    k = int(live.sum())
+    P = torch.eye(len(w0), dtype=w0.dtype, device=w0.device)[:, live]
+    zc = _as_column(z)
+    Ws0 = net.split(w0)
+    hs0 = net.preactivations(w0, X)[:-1]
+    phis0 = [X] + [net.activation(h) for h in hs0]
+    tiny = torch.finfo(w0.dtype).tiny
+    # pre-activations of dead neurons stay exactly 0 and nothing depends on their slope
+    masks = [(~d).expand_as(h) for d, h in zip(dead, hs0)] if kinked else []
+    scales = [(phis0[l].norm(dim=-1).max() * Ws0[l].norm()).clamp_min(tiny) for l in range(len(masks))]
+    ns = int(sum(int(m.sum()) for m in masks))
+
+    def slopes_of(s: torch.Tensor) -> list[torch.Tensor]:
+        out, at = [], 0
+        for m in masks:
+            f = s.new_full(m.shape, lo)
+            f[m] = s[at : at + int(m.sum())]
+            at += int(m.sum())
+            out.append(f)
+        return out
+
+    def ratios(wl: torch.Tensor) -> torch.Tensor:
+        hs = net.preactivations(P @ wl, X)[:-1]
+        return torch.cat([h[m] / sc for h, m, sc in zip(hs, masks, scales)])
+
+    def F(x: torch.Tensor) -> torch.Tensor:
+        wl, s, lam = x[:k], x[k : k + ns], x[-1]
+        if not kinked:
+            g = P.T @ torch.func.grad(lambda w: ncf(net, w, X, z))(P @ wl)
+            return torch.cat([g - lam * wl, (wl @ wl - 1.0).reshape(1)])
+        Ws, slopes = net.split(P @ wl), slopes_of(s)
+        acts, hs = [X], []
+        for W, slope in zip(Ws, slopes):
+            hs.append(acts[-1] @ W.transpose(-1, -2))
+            acts.append(slope * hs[-1])
+        delta, grads = zc, [None] * net.depth
+        for l in range(net.depth - 1, -1, -1):
+            grads[l] = delta.transpose(-1, -2) @ acts[l]
+            if l > 0:
+                delta = (delta @ Ws[l]) * slopes[l - 1]
+        r = torch.cat([h[m] / sc for h, m, sc in zip(hs, masks, scales)])
+        g = P.T @ net.flatten(grads)
+        return torch.cat([g - lam * wl, s - torch.clamp(s + kappa * r, lo, hi), (wl @ wl - 1.0).reshape(1)])
+
+    # start with the kink slope mid-box where κ|h|/scale < (hi − lo)/2, the one-sided slope elsewhere
+    r0 = ratios(w0[live]) if kinked else w0.new_zeros(0)
+    s0 = torch.where(kappa * r0.abs() < 0.5 * (hi - lo), r0.new_tensor(0.5 * (lo + hi)), _one_sided_slopes(r0, lo, hi))
+    x = torch.cat([w0[live], s0, w0.new_zeros(1)])
+    x[-1] = F(x)[:k] @ w0[live]  # λ = ⟨g, w⟩ (Euler)
+    Fx = F(x)
+    history = [float(Fx.norm())]
+    eye = torch.eye(len(x), dtype=x.dtype, device=x.device)
+    jvps = torch.func.vmap(lambda v, at: torch.func.jvp(F, (at,), (v,))[1], in_dims=(0, None))
+    nu = 1e-6  # Levenberg–Marquardt damping, relative to the largest squared singular value
+    it = 0
+    for it in range(1, iters + 1):
+        s = x[k : k + ns]
+        if kinked:
+            y = s + kappa * ratios(x[:k])
+            inside = (y > lo) & (y < hi)
+        else:
+            inside = live.new_zeros(0)
+        reduced = torch.cat([live.new_ones(k), inside, live.new_ones(1)])
+        saturate = torch.zeros_like(x)
+        saturate[k : k + ns] = torch.where(inside, 0.0, -Fx[k : k + ns])
+        JT = jvps(torch.cat([eye[reduced], saturate[None]]), x)  # rows: directional derivatives
+        if not torch.isfinite(JT).all():
+            break
+        try:
+            U, S, Vh = torch.linalg.svd(JT[:-1, reduced].T, full_matrices=False)
+        except torch.linalg.LinAlgError:
+            break
+        b = U.T @ (Fx[reduced] + JT[-1, reduced])
+        for _ in range(12):
+            gain = torch.where(S > 1e-13 * S[0], S / (S**2 + nu * S[0] ** 2), 0.0)
+            dx = saturate.clone()
+            dx[reduced] -= Vh.T @ (gain * b)
+            F_new = F(x + dx)
+            if float(F_new.norm()) < history[-1]:  # False for NaN
+                break
+            nu = max(nu, 1e-12) * 8
+        else:
+            break
+        nu = nu / 4 if nu > 1e-14 else 0.0
+        x, Fx = x + dx, F_new
+        history.append(float(Fx.norm()))
+        size = max(1.0, abs(float(x[-1])))
+        # converged, or at the rounding floor (no more quadratic decrease), or stalled
+        if history[-1] <= 1e-14 * size or (history[-1] <= 1e-11 * size and history[-1] > 0.25 * history[-2]):
+            break
+        if it >= 10 and history[-1] > 0.9 * history[-11]:
+            break
+    w = P @ x[:k]
+    return w / w.norm(), slopes_of(x[k : k + ns]), it
 
 
 @dataclass
@@ -236,84 +377,74 @@ class Polish:
     iterations: int = 0
 
 
+# A neuron whose pre-activations all stay within this fraction of the layer scale (for
+# lo = 0: are never positive by more) is dying; polish_kkt zeroes it. Tried in this order.
+_DEAD_TAUS = (1e-3, 1e-2)
+
+
 def polish_kkt(
     net: FeedForward,
     u: torch.Tensor,
     X: torch.Tensor,
     z: torch.Tensor,
     *,
-    taus: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2),
-    iters: int = 60,
+    taus: tuple[float, ...] = (1e-4, 1e-6, 1e-3, 1e-5, 1e-2),
+    iters: int = 40,
 ) -> Polish:
-    """Active-set polish of an approximate KKT point of the constrained NCF (Gauss–Newton).
+    """Polish an approximate KKT point of the constrained NCF into an exact one, and certify it.
 
-    Solves  g(u, s) − λu = 0,  h_K(u) = 0,  ‖u‖² = 1  for (u, s, λ), where K is the kink set at
-    threshold τ, the activation slopes off K are frozen at their current side, and s are the
-    slopes on K. Accepted only if s stays in [min(1,α), max(1,α)] and no pre-activation off K
-    changes sign: then u is an exact (Clarke) KKT point with the same activation pattern.
-    For smooth σ, K is empty and this is Newton's method on the KKT system.
+    Projected ascent leaves kinked nets with residual ~1e-2: iterates chatter across kinks and
+    neurons that should vanish die only geometrically. So, for each dying-neuron threshold in
+    ``_DEAD_TAUS``, neurons whose pre-activations all stay within it of the layer scale are
+    set exactly to zero (a zero neuron with zero outgoing weights is a KKT point of its own
+    block and leaves the rest of the KKT system unchanged; for ReLU, a neuron that is never
+    active has zero gradient, so at a KKT point with λ > 0 its weights vanish), and then, for
+    each τ in ``taus``, :func:`_solve_kkt` runs with κ = (hi − lo)/(2τ), i.e. starting from the
+    kink set {|h| < τ·scale}, which it then revises itself; at most 3·``iters`` iterations in all.
+
+    Accepted (ok=True) only if the certificate of :func:`_certified` has residual < 1e-9 and
+    λ ≥ λ0 − 1e-6·|λ0|, λ0 = p̂·N(u): an exact Clarke KKT point that is no worse than u.
+    Otherwise u is returned with its :func:`stationarity` residual. For smooth σ this is
+    Levenberg–Marquardt on ∇N − λu = 0, certified by the autograd residual.
     """
-    u = u.detach()
-    k = net.n_params
-    kinked = net.activation.kinked
-    lo, hi = net.activation.slopes
-    for tau in taus if kinked else (0.0,):
-        hs, masks = _kink_masks(net, u, X, tau) if kinked else ([], [])
-        frozen = [torch.full_like(h, lo).masked_fill(h > 0, hi) for h in hs]
-        n_kinks = int(sum(int(m.sum()) for m in masks))
+    u = u.detach() / u.detach().norm()
+    lam0 = net.degree * float(ncf(net, u, X, z))
 
-        def value(w: torch.Tensor, s: torch.Tensor, masks=masks, frozen=frozen) -> torch.Tensor:
-            if not kinked:
-                return ncf(net, w, X, z)
-            a, at = X, 0
-            for l, W in enumerate(net.split(w), start=1):
-                h = a @ W.transpose(-1, -2)
-                if l == net.depth:
-                    return (_as_column(z) * h).sum()
-                m = masks[l - 1]
-                slope = frozen[l - 1].clone()
-                slope[m] = s[at : at + int(m.sum())]
-                at += int(m.sum())
-                a = slope * h
+    def accept(st: Stationarity) -> bool:
+        return st.residual < 1e-9 and st.lam >= lam0 - 1e-6 * abs(lam0)
 
-        def residual_system(x: torch.Tensor, masks=masks, value=value) -> torch.Tensor:
-            w, s, lam = x[:k], x[k : k + n_kinks], x[-1]
-            g = torch.func.grad(value)(w, s)
-            parts = [g - lam * w]
-            if kinked:
-                hk = [h[m] for h, m in zip(net.preactivations(w, X)[:-1], masks)]
-                parts.append(torch.cat(hk))
-            parts.append((w @ w - 1.0).reshape(1))
-            return torch.cat(parts)
-
-        s0 = torch.full((n_kinks,), 0.5 * (lo + hi), dtype=u.dtype, device=u.device)
-        lam0 = float(torch.func.grad(value)(u, s0) @ u)
-        x = torch.cat([u, s0, torch.tensor([lam0], dtype=u.dtype, device=u.device)])
-        F = residual_system(x)
-        it = 0
-        while it < iters:
-            it += 1
-            J = torch.func.jacfwd(residual_system)(x)
-            dx = torch.linalg.lstsq(J, -F.unsqueeze(-1), driver="gelsd" if x.device.type == "cpu" else None).solution.squeeze(-1)
-            # damped: the start is already near the KKT point; a long step lands on a different
-            # (often zero) KKT point of the frozen-pattern system
-            t = min(1.0, 0.2 / max(float(dx[:k].norm()), 1e-300))
-            for _ in range(20):
-                F_new = residual_system(x + t * dx)
-                if torch.isfinite(F_new).all() and float(F_new.norm()) < float(F.norm()):
+    if not net.activation.kinked:
+        w, _, it = _solve_kkt(net, u, X, z, [torch.zeros(k, dtype=torch.bool, device=u.device) for k in net.widths[1:-1]], 0.0, iters)
+        st = stationarity(net, w, X, z)
+        if accept(st):
+            return Polish(w, st.lam, st.residual, True, iterations=it)
+    else:
+        lo, hi = net.activation.slopes
+        _, ratios = _kink_ratios(net, u, X)
+        peaks = [(r if lo == 0 else r.abs()).amax(dim=0) for r in ratios]
+        tried: list[list[torch.Tensor]] = []
+        budget = 3 * iters  # over all attempts: a start that is not near a KKT point fails fast
+        for tau_dead in _DEAD_TAUS:
+            dead = [p <= tau_dead for p in peaks]
+            if any(all(torch.equal(a, b) for a, b in zip(dead, d)) for d in tried):
+                continue
+            tried.append(dead)
+            Ws = [W.clone() for W in net.split(u)]
+            for l, d in enumerate(dead):
+                Ws[l][d, :] = 0
+                Ws[l + 1][:, d] = 0
+            if any(not W.any() for W in Ws):  # a whole layer died: H ≡ 0, nothing to polish
+                continue
+            w0 = net.flatten(Ws)
+            w0 = w0 / w0.norm()
+            for tau in taus:
+                if budget <= 0:
                     break
-                t *= 0.5
-            else:
-                break
-            x, F = x + t * dx, F_new
-            if float(F.norm()) <= 1e-14 * max(1.0, abs(float(x[-1]))):
-                break
-        if not torch.isfinite(x).all():
-            continue
-        w, s = x[:k] / x[:k].norm(), x[k : k + n_kinks]
-        st = _certify_slopes(net, w, X, z, masks, frozen, s) if kinked else stationarity(net, w, X, z)
-        if st is not None and st.residual < 1e-9 and st.lam >= lam0 - 1e-6 * abs(lam0):
-            return Polish(w, st.lam, st.residual, True, n_kinks, tau, it)
+                w, slopes, it = _solve_kkt(net, w0, X, z, dead, 0.5 * (hi - lo) / tau, min(iters, budget))
+                budget -= it
+                st = _certified(net, w, X, z, slopes)
+                if accept(st):
+                    return Polish(w, st.lam, st.residual, True, st.n_kinks, tau, it)
     st = stationarity(net, u, X, z)
     return Polish(u, st.lam, st.residual, False)
 
@@ -382,6 +513,7 @@ def sphere_ascent(
     step_size: float = 0.1,
     tol: float = 1e-12,
     best: int | None = None,
+    floor: float = 0.0,
 ) -> SphereAscent:
     """Maximise a batched objective on the unit sphere by projected gradient ascent, all restarts at once.
 
@@ -394,6 +526,14 @@ def sphere_ascent(
     KKT points are wanted), once the ``best`` restarts of largest positive value are done: residual below
     ``tol``, or step shrunk below 1e-12·step_size (settled on a kink, where an autograd gradient is one
     subgradient only and its residual does not vanish).
+
+    ``floor`` in [0, 1): at step t the step is at least step_size·floor^(t/steps), and a step at
+    that floor is taken even if it lowers the objective. On a ridge of a kinked objective the
+    monotone rule halves η at every crossing, so the iterates creep to a halt at a point that
+    need not be stationary; a floor that decays geometrically keeps them moving along the ridge
+    while their chatter across it shrinks to step_size·floor. The iteration is then no longer
+    monotone, so each restart returns its best iterate (never below its start). With a floor,
+    only a residual below ``tol`` counts as done for ``best``.
     """
     if not callable(objective):
         raise InputError(f"objective must be callable, got {objective!r}")
@@ -409,22 +549,33 @@ def sphere_ascent(
         raise InputError(f"tol must be >= 0, got {tol!r}")
     if best is not None:
         best = check_positive_int("best", best)
+    floor = float(floor)
+    if not 0 <= floor < 1:
+        raise InputError(f"floor must be in [0, 1), got {floor!r}")
 
     u = (init / norms).to(DTYPE)
     value, grad = _value_and_grad(objective, u)
     eta = torch.full_like(value, step_size)
     tiny = torch.finfo(u.dtype).tiny
+    top_u, top_value, top_grad = u, value, grad
     t = 0
     for t in range(1, steps + 1):
+        least = step_size * floor ** (t / steps)  # 0 without a floor
+        eta = eta.clamp_min(least)
         direction = grad / grad.norm(dim=-1, keepdim=True).clamp_min(tiny)
         cand = u + eta[:, None] * direction
         cand = cand / cand.norm(dim=-1, keepdim=True)
         cval, cgrad = _value_and_grad(objective, cand)
-        accept = cval >= value - 4 * torch.finfo(u.dtype).eps * value.abs()
+        accept = (cval >= value - 4 * torch.finfo(u.dtype).eps * value.abs()) | (eta <= least)
         u = torch.where(accept[:, None], cand, u)
         value = torch.where(accept, cval, value)
         grad = torch.where(accept[:, None], cgrad, grad)
         eta = torch.where(accept, (eta * 1.5).clamp(max=1.0), eta * 0.5)
+        if floor > 0:
+            better = value > top_value
+            top_u = torch.where(better[:, None], u, top_u)
+            top_value = torch.where(better, value, top_value)
+            top_grad = torch.where(better[:, None], grad, top_grad)
         if t % 25 == 0:
             converged = kkt_residual(u, grad) < tol
             if bool(converged.all()):
@@ -434,6 +585,8 @@ def sphere_ascent(
                 done = converged | (eta < 1e-12 * step_size)
                 if bool((done[top] & (value[top] > 0)).all()):
                     break
+    if floor > 0:
+        u, value, grad = top_u, top_value, top_grad
     order = torch.argsort(value, descending=True)
     u, value, grad = u[order], value[order], grad[order]
     return SphereAscent(u, value, grad, kkt_residual(u, grad), t)
@@ -486,6 +639,9 @@ def sphere_newton(
     return best
 
 
+_KINKED_STEP_FLOOR = 1e-4
+
+
 def constrained_ncf_max(
     net: FeedForward,
     X,
@@ -505,7 +661,9 @@ def constrained_ncf_max(
 
     All ``restarts`` start points (uniform on the sphere, from ``seed``) ascend together as
     one batched tensor program (:func:`sphere_ascent`). Stops when every restart's KKT
-    residual is below ``tol`` or after ``steps`` steps.
+    residual is below ``tol`` or after ``steps`` steps. For kinked σ the step has a floor
+    decaying to 1e-4·step_size (see :func:`sphere_ascent`): the monotone iteration alone
+    stalls on ridges of kinks, far from any KKT point, where :func:`polish_kkt` cannot start.
 
     ``certify`` (default: when σ has a kink) adds a Clarke certificate for every restart
     with positive value, see :func:`stationarity`.
@@ -524,7 +682,8 @@ def constrained_ncf_max(
     else:
         u = init.to(device=dev, dtype=DTYPE).reshape(-1, net.n_params)
         u = u / u.norm(dim=-1, keepdim=True)
-    ascent = sphere_ascent(lambda w: ncf(net, w, X, z), u, steps=steps, step_size=step_size, tol=tol)
+    floor = _KINKED_STEP_FLOOR if net.activation.kinked else 0.0
+    ascent = sphere_ascent(lambda w: ncf(net, w, X, z), u, steps=steps, step_size=step_size, tol=tol, floor=floor)
     u, value = ascent.u, ascent.value
     result = NCFMaxResult(net, u, value, ascent.kkt_residual, net.degree * value, ascent.steps)
     if certify if certify is not None else net.activation.kinked:
