@@ -220,8 +220,10 @@ def _closest_multiple_of_u(g0, J, s0, u, lo, hi) -> np.ndarray:
     return sv
 
 
-def _certified(net: FeedForward, w: torch.Tensor, X: torch.Tensor, z: torch.Tensor, slopes: list[torch.Tensor]) -> Stationarity:
-    """Stationarity of unit w for one explicit admissible subgradient.
+def _certified(
+    net: FeedForward, w: torch.Tensor, X: torch.Tensor, z: torch.Tensor, slopes: list[torch.Tensor]
+) -> tuple[Stationarity, list[torch.Tensor]]:
+    """Stationarity of unit w for one explicit admissible subgradient, and its slopes.
 
     At pre-activations within 1e-9 of the layer scale of a kink the given slopes are used
     (clipped to the Clarke box); everywhere else the true one-sided slope. The gradient is the
@@ -234,7 +236,7 @@ def _certified(net: FeedForward, w: torch.Tensor, X: torch.Tensor, z: torch.Tens
     grad_of_slopes, _ = _chain_rule_grad(net, w, X, z)
     g = grad_of_slopes(admissible)
     n_kinks = int(sum(int(k.sum()) for k in at_kink))
-    return Stationarity(g, float(g @ w), float(kkt_residual(w, g)), n_kinks, 1e-9, "semismooth polish")
+    return Stationarity(g, float(g @ w), float(kkt_residual(w, g)), n_kinks, 1e-9, "semismooth polish"), admissible
 
 
 def _solve_kkt(
@@ -366,7 +368,13 @@ def _solve_kkt(
 
 @dataclass
 class Polish:
-    """Outcome of :func:`polish_kkt`: the polished unit point, its KKT multiplier and residual."""
+    """Outcome of :func:`polish_kkt`: the polished unit point, its KKT multiplier and residual.
+
+    For an accepted kinked polish, ``slopes`` (one (n, k_l) tensor per hidden layer) are the
+    activation slopes of the certificate: residual = ‖g − λu‖/‖g‖ for the chain-rule gradient
+    g with these slopes, which lie in the Clarke box and differ from σ'(h) only where
+    |h| <= 1e-9 of the layer scale (``n_kinks`` such pre-activations).
+    """
 
     u: torch.Tensor
     lam: float
@@ -375,6 +383,7 @@ class Polish:
     n_kinks: int = 0
     tau: float = 0.0
     iterations: int = 0
+    slopes: list[torch.Tensor] = field(default_factory=list)
 
 
 # A neuron whose pre-activations all stay within this fraction of the layer scale (for
@@ -442,9 +451,9 @@ def polish_kkt(
                     break
                 w, slopes, it = _solve_kkt(net, w0, X, z, dead, 0.5 * (hi - lo) / tau, min(iters, budget))
                 budget -= it
-                st = _certified(net, w, X, z, slopes)
+                st, admissible = _certified(net, w, X, z, slopes)
                 if accept(st):
-                    return Polish(w, st.lam, st.residual, True, st.n_kinks, tau, it)
+                    return Polish(w, st.lam, st.residual, True, st.n_kinks, tau, it, admissible)
     st = stationarity(net, u, X, z)
     return Polish(u, st.lam, st.residual, False)
 
