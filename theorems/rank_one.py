@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,23 +37,10 @@ from verify.arrangements import FaceKKT, face_kkt_point, relu_reduced_global_max
 from verify.checker import Checker, Context, Evidence, Mutant, register, worst_case
 from verify.errors import InputError, as_data, as_targets, check_positive, check_positive_int
 from verify.ncf import constrained_ncf_max, kkt_residual, ncf_and_grad, polish_kkt, stationarity
-from verify.nets import DTYPE, Activation, FeedForward, homogeneity_degree
+from verify.nets import DTYPE, Activation, FeedForward, homogeneity_degree, single_threaded
 from verify.strategies import Dataset, datasets, seeds
 
 EPS = torch.finfo(DTYPE).eps
-
-
-@contextmanager
-def single_threaded():
-    """torch intra-op parallelism off inside (restored on exit). The tensors here are tiny (at most
-    30 × 100 × 20); on a busy 2-core machine one ascent step measured 1.1 ms with one thread and
-    42 ms with two, the threads' start-up and spin-waiting dominating."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 # --------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from tqdm.auto import tqdm
 
 from verify.errors import InputError, check_positive, check_positive_int
 from verify.ncf import constrained_ncf_max, sphere_ascent
-from verify.nets import DTYPE, Activation, FeedForward, resolve_device
+from verify.nets import DTYPE, Activation, FeedForward, resolve_device, single_threaded
 from verify.saddle import layer_terms
 
 LOSS_REDUCTIONS = ("sum", "mean")
@@ -76,12 +76,8 @@ def small_problem_threads(X: torch.Tensor) -> Iterator[None]:
     if X.device.type != "cpu" or X.numel() > SMALL_PROBLEM:
         yield
         return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_threaded():
         yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def loss_scale(reduction: str, n: int, m: int) -> float:
