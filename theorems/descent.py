@@ -473,21 +473,19 @@ def _lemma12_figure(seed: int, path) -> None:
     plt.close(fig)
 
 
-def _outside_instances(seed: int) -> list[TrainedNetwork]:
+def _illustrative_instances(activations: list[Activation], seed: int) -> list[TrainedNetwork]:
+    """Three-layer nets (d = 3, widths 3, 2), 20 Gaussian samples, 25 GD steps, one per activation."""
     rng = np.random.default_rng(seed)
     return [
-        TrainedNetwork(FeedForward((3, 3, 2, 1), Activation(alpha, p)), Dataset("gaussian", 20, 3, int(rng.integers(2**31))),
+        TrainedNetwork(FeedForward((3, 3, 2, 1), act), Dataset("gaussian", 20, 3, int(rng.integers(2**31))),
                        int(rng.integers(2**31)), int(rng.integers(2**31)), 25)
-        for alpha in (0.0, 0.5) for p in (1, 2, 3)
+        for act in activations
     ]
 
 
 def _lemma13_section(seed: int, figure_path) -> str:
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    rng = np.random.default_rng(seed)
-    inside = [TrainedNetwork(FeedForward((3, 3, 2, 1), act), Dataset("gaussian", 20, 3, int(rng.integers(2**31))),
-                             int(rng.integers(2**31)), int(rng.integers(2**31)), 25)
-              for act in (Activation(1.0, 2), Activation(0.1, 4), Activation(1.0, 1))]
+    inside = _illustrative_instances([Activation(1.0, 2), Activation(0.1, 4), Activation(1.0, 1)], seed)
     for problem in inside:
         add = study_neuron_addition(problem, seed, torch.device("cpu"))
         q = problem.net.activation.p + 1
@@ -503,7 +501,8 @@ def _lemma13_section(seed: int, figure_path) -> str:
     plt.close(fig)
 
     rows = []
-    for problem in _outside_instances(seed):
+    outside = [Activation(alpha, p) for alpha in (0.0, 0.5) for p in (1, 2, 3)]
+    for problem in _illustrative_instances(outside, seed):
         act = problem.net.activation
         add = study_neuron_addition(problem, seed, torch.device("cpu"))
         d, D, slopes, coefs = local_orders(add, act.p + 1)
