@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
 from theorems.pursuit import D5_X, D5_Y, Fig6Task, NeuronPursuitAlgorithm, checker_fig6_run
+from verify.checker import Evidence, Verdict
 from verify.errors import InputError
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.pursuit import (
@@ -224,9 +225,17 @@ def test_a_gd_stage_that_increases_the_loss_fails_the_descent_claim():
     with pytest.warns(ConvergenceWarning, match="overflowed"):
         overflowing = NeuronPursuitRegressor(depth=2, alpha=0.5, **{**SMALL_NP, "gd_step_size": 4.0, "gd_steps": 60}).fit(X, y)
     checker = NeuronPursuitAlgorithm()
-    assert float(checker._descent(too_large.history_).max()) > 0.1
+    increased = checker._descent(too_large.history_, "run")
+    assert len(increased) == 2 * len(too_large.history_)  # one entry per stage of every iteration
+    worst = max(increased, key=lambda e: e.violation)
+    assert worst.violation > 0.1 and "gradient descent" in worst.label
+    assert checker.decide(Evidence(increased)) is Verdict.FAIL
+    assert all(e.violation >= 0 for e in checker._descent(too_large.history_, "run") + NeuronPursuitAlgorithm().mutants[0]
+               .apply(checker)._descent(too_large.history_, "run"))
     assert not overflowing.history_[-1]["gd_finite"] and "overflowed" in overflowing.stop_reason_
-    assert math.isinf(float(checker._descent(overflowing.history_).max()))  # never a PASS
+    blown_up = checker._descent(overflowing.history_, "run")
+    assert math.isinf(blown_up[-1].violation)
+    assert checker.decide(Evidence(blown_up)) is not Verdict.PASS  # a blow-up is never a PASS
 
 
 def test_fig6_with_another_seed_and_permuted_coordinates_in_under_two_minutes():

@@ -63,6 +63,34 @@ def test_relu_kkt_point_autograd_large_clarke_tiny_and_the_checker_calls_it_stat
     assert m["autograd residual of W̄ (σ=relu)"] > 1e-3
     assert m["sufficiency KKT residual (σ=relu)"] < 1e-8
     assert checker.decide(ev) is Verdict.PASS
+    # every condition checked is its own labelled entry, a distance from the statement
+    labels = [e.label for e in ev.entries]
+    assert len(set(labels)) == len(labels) and all(e.violation >= 0 for e in ev.entries)
+    for case in ("relu", "x"):
+        assert {f"sufficiency σ={case} L=3, constructed W̄: {part}" for part in ("KKT residual", "N2 ‖w̄‖²")} <= set(labels)
+    assert any(label.startswith("necessity σ=relu L=2, KKT point of restart") and label.endswith("R b_1 KKT") for label in labels)
+
+
+def test_a_case_with_nothing_to_build_is_undecided_not_dropped():
+    class NothingToBuild(RankOneReLU):
+        def construct(self, *args):
+            return None
+
+        def necessity_cases(self, inst):
+            return []
+
+    inst = RankOneInstance(Dataset("gaussian", 6, 2, 0), 0, 2, (2,), 0.0, 1, 2, (2,), 0)
+    ev = NothingToBuild().claim(inst, Context())
+    assert [e.label for e in ev.entries] == [f"sufficiency σ={s} L=2: no certified non-zero KKT point b_1 of the reduced problem"
+                                             for s in ("relu", "x")]
+    assert NothingToBuild().decide(ev) is Verdict.INCONCLUSIVE
+
+    class NothingAtAll(NothingToBuild):
+        def sufficiency_cases(self, inst):
+            return []
+
+    ev = NothingAtAll().claim(inst, Context())
+    assert NothingAtAll().decide(ev) is Verdict.INCONCLUSIVE and ev.note == "nothing was certified"
 
 
 @pytest.mark.parametrize("alpha", [2.0, 0.1, -0.5])

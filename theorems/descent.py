@@ -33,13 +33,14 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
-from verify.checker import Checker, Context, Evidence, Mutant, Obligation, register, worst_case
+from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
 from verify.ncf import constrained_ncf_max, polish_kkt
 from verify.nets import DTYPE, Activation, FeedForward, homogeneity_degree
 from verify.precise import mp_output, mp_split, to_mp
 from verify.saddle import layer_terms
 from verify.strategies import Dataset, activations, datasets, ncf_problems, networks, seeds
 from verify.symbolic import is_zero, scaling_defect, symbolic_network
+from verify.tables import fmt, markdown_table
 
 EPS = torch.finfo(DTYPE).eps
 
@@ -76,8 +77,10 @@ class FirstIterationDescent(Checker):
         "All three parts are evaluated in float64 with the network's own forward pass. (i) relative defect "
         "|L(δŴ) − formula| / (‖y‖² + 2δ^{p̂}ζ + δ^{2p̂}‖H‖²) over 40 δ with δ^{p̂} log-spaced in [1e-6, 2]·ζ/‖H‖²; "
         "(ii) the violation max(0, L(δŴ) − L(0)) / ‖y‖² over δ with δ^{p̂}/(ζ/‖H‖²) in a dense grid of (1e-6, 1) and "
-        "(1, boundary·(1 − 1e-6)); (iii) relative distance of the located root t* = δ*^{p̂} from 2ζ/‖H‖². Floors: "
-        "64ε plus, for (iii), the rounding-limited resolution of the root, 64ε‖y‖² / |d L/d t| at t*."
+        "(1, boundary·(1 − 1e-6)); (iii) relative distance of the located root t* = δ*^{p̂} from 2ζ/‖H‖² (1 when no root is found in "
+        "[1e-3, 1e3]·ζ/‖H‖²). Every δ of (i) and (ii) and the boundary (iii) is its own entry. Floors: 64ε plus, for (iii), "
+        "the rounding-limited resolution of the root, 64ε‖y‖² / |d L/d t| at t* (at the claimed root when none is found). "
+        "Instances whose best ascent value ζ is not positive are inconclusive."
     )
     tolerance = 1e-12
     floor_factor = 4.0
@@ -104,30 +107,37 @@ class FirstIterationDescent(Checker):
         W_hat = found.u[0]  # the conclusion uses only ζ > 0 and ‖Ŵ‖ = 1, not the stationarity of Ŵ
         H_hat = net(W_hat, X)
         zeta, h2, y2 = float((y * H_hat).sum()), float((H_hat**2).sum()), float((y**2).sum())
+        instance_text = f"{problem}; ascent seed={ascent_seed}"
         if not zeta > 1e-12 * math.sqrt(y2 * h2):
-            return Evidence(math.nan, math.nan, converged=False, instance=f"{problem}; ascent seed={ascent_seed}",
-                            note=f"dominant NCF value ζ = {zeta:.3g} is not positive")
+            return Evidence.undecided(f"dominant NCF value ζ = {zeta:.3g} is not positive", measurements={"zeta": zeta},
+                                      instance=instance_text)
         t_paper = zeta / h2  # the paper's sufficient threshold on δ^{p̂}
 
         def loss_at(t: torch.Tensor) -> torch.Tensor:  # L(δŴ) with δ = t^{1/D}, batched over t
             delta = t ** (1.0 / D)
             return squared_loss(net, delta[:, None] * W_hat, X, y)
 
-        # (i) the exact expansion
+        # (i) the exact expansion, one entry per δ
         t_grid = torch.logspace(-6, math.log10(2.0), 40, dtype=DTYPE, device=ctx.device) * t_paper
         expansion = y2 - 2 * t_grid * zeta + t_grid**2 * h2
         scale = y2 + 2 * t_grid * zeta + t_grid**2 * h2
-        identity = ((loss_at(t_grid) - expansion).abs() / scale).max()
+        identity = (loss_at(t_grid) - expansion).abs() / scale
+        checked = entries(identity, 64 * EPS, labels=[f"expansion at δ^p̂ = {float(x):.3g}·ζ/‖H‖²" for x in t_grid / t_paper])
 
-        # (ii) strict descent below the (claimed) boundary, sampled densely and up to it
+        # (ii) strict descent below the (claimed) boundary, sampled densely and up to it, one entry per δ
         fractions = torch.cat([torch.logspace(-6, 0, 60, dtype=DTYPE), torch.linspace(1, self.boundary_factor * (1 - 1e-6), 60,
                                                                                        dtype=DTYPE)[1:]]).to(ctx.device)
         decrease = self.decrease_sign * (y2 - loss_at(fractions * t_paper))
-        descent = (-decrease).clamp_min(0).max() / y2
+        descent = (-decrease).clamp_min(0) / y2
+        checked += entries(descent, 64 * EPS, labels=[f"descent at δ^p̂ = {float(x):.7g}·ζ/‖H‖²" for x in fractions])
 
         # (iii) the boundary L(δŴ) = L(0), located numerically; for t > 0, L(t) − L(0) = t(t‖H‖² − 2ζ)
         def excess(t: float) -> float:
             return float(loss_at(torch.tensor([t], dtype=DTYPE, device=ctx.device))[0]) - y2
+
+        def root_resolution(t: float) -> float:  # rounding-limited relative resolution of a root at t: 64ε‖y‖²/|dL/dt|/t_claimed
+            slope = abs(2 * t * h2 - 2 * zeta)  # |dL/dt| of the exact expansion
+            return 64 * EPS * y2 / (slope * t_claimed) if slope > 0 else math.inf
 
         t_claimed = self.boundary_factor * t_paper
         scan = torch.logspace(-3, 3, 61, dtype=DTYPE, device=ctx.device) * t_paper
@@ -136,22 +146,19 @@ class FirstIterationDescent(Checker):
         if len(change):  # the first crossing from descent to ascent
             i = int(change[0])
             t_root = brentq(excess, float(scan[i]), float(scan[i + 1]), xtol=1e-15 * t_paper, rtol=4 * EPS)
-            boundary = abs(t_root - t_claimed) / t_claimed
-            slope = abs(2 * t_root * h2 - 2 * zeta)  # |dL/dt| at the root of the exact expansion
-            root_floor = 64 * EPS * y2 / (slope * t_claimed)
-        else:  # no boundary at all in [1e-3, 1e3]·ζ/‖H‖²
-            t_root, boundary, root_floor = math.nan, 1.0, 0.0
+            boundary, root_floor = abs(t_root - t_claimed) / t_claimed, root_resolution(t_root)
+            where = f"located root δ*^p̂ = {t_root / t_paper:.7g}·ζ/‖H‖²"
+        else:  # no boundary at all in [1e-3, 1e3]·ζ/‖H‖²: a failure unless a root at t_claimed is below rounding
+            t_root, boundary, root_floor = math.nan, 1.0, root_resolution(t_claimed)
+            where = "no root in [1e-3, 1e3]·ζ/‖H‖²"
+        checked.append(Entry(boundary, root_floor + 64 * EPS, True,
+                             f"boundary δ^p̂ = {self.boundary_factor:g}ζ/‖H‖² ({where})"))
 
-        violation, floor = worst_case(
-            torch.tensor([float(identity), float(descent), boundary], dtype=DTYPE),
-            torch.tensor([64 * EPS, 64 * EPS, root_floor + 64 * EPS], dtype=DTYPE),
-            self,
-        )
         return Evidence(
-            violation, floor, converged=True,
-            measurements={"zeta": zeta, "expansion_defect": float(identity), "descent_violation": float(descent),
+            checked,
+            measurements={"zeta": zeta, "expansion_defect": float(identity.max()), "descent_violation": float(descent.max()),
                           "root_over_paper_threshold": t_root / t_paper, "boundary_defect": boundary},
-            instance=f"{problem}; ascent seed={ascent_seed}",
+            instance=instance_text,
         )
 
     def report_section(self, result, figure_dir):
@@ -387,9 +394,9 @@ class NeuronAdditionDescent(Checker):
         "δ_0 = min(1, (0.01ζ/‖H_{1,l*}‖²)^{1/(p+1)}) (where the δ^{2(p+1)} term is 1% of the leading one); δ with "
         "|D| <= 1e-40·‖ȳ‖² are unresolved. Claimed order: the last local log-log slope s of D; claimed coefficient: "
         "D/δ^{p+1} at the smallest resolved δ. Violations: |s − (p+1)|/(p+1), |D/δ^{p+1} − 2ζ|/(2ζ), and a wrong-signed "
-        "D at the three smallest resolved δ. Floors: the change of the same estimate between the last two resolved δ "
-        "(the truncation error still present), the rounding of D, and for the coefficient the float64 rounding bound "
-        "of ζ. Instances with fewer than three resolved δ are inconclusive."
+        "D at each of the three smallest resolved δ (five entries per instance). Floors: the change of the same estimate "
+        "between the last two resolved δ (the truncation error still present), the rounding of D, and for the coefficient "
+        "the float64 rounding bound of ζ. Instances with fewer than three resolved δ are inconclusive."
     )
     tolerance = 1e-9
     floor_factor = 4.0
@@ -415,33 +422,32 @@ class NeuronAdditionDescent(Checker):
         p = problem.net.activation.p
         q = self.order(p)
         d, D, slopes, coefs = local_orders(add, q)
+        measurements = {"zeta": add.zeta, "predicted_slope": float(p + 1), "gradient_norm_at_Wbar": add.gradient_norm,
+                        "first_order_term": add.first_order, "kkt_residual": add.kkt_residual, "resolved_deltas": len(d)}
         if len(d) < 3:
-            return Evidence(math.nan, math.nan, converged=False, instance=label, note="fewer than 3 resolved δ")
-        rounding = float(10.0 ** (2 - MP_DIGITS) * add.residual_norm2 / D[-1].abs())
+            return Evidence.undecided(f"only {len(d)} resolved δ (3 needed)", measurements=measurements, instance=label)
+        rounding = 10.0 ** (2 - MP_DIGITS) * add.residual_norm2 / D.abs()  # relative rounding of each D(δ)
+        # the order: last local log-log slope; floor: its change over the last step (truncation still present)
         slope_defect = abs(float(slopes[-1]) - q) / q
-        slope_floor = abs(float(slopes[-1] - slopes[-2])) / q + rounding
+        slope_floor = abs(float(slopes[-1] - slopes[-2])) / q + float(rounding[-1])
+        # the coefficient: D/δ^{p+1} at the smallest resolved δ; floor: its change, rounding, and the rounding of ζ
         target = self.coefficient * add.zeta
         coef_defect = abs(float(coefs[-1]) - target) / target
-        coef_floor = abs(float(coefs[-1] - coefs[-2])) / abs(target) + rounding + add.zeta_error / add.zeta
-        smallest = D[-3:]  # "for small δ": the three smallest resolved δ, where the order is measured
-        wrong_sign = float((-self.decrease_sign * smallest).clamp_min(0).max() / smallest.abs().min())
-        violation, floor = worst_case(
-            torch.tensor([slope_defect, coef_defect, wrong_sign], dtype=DTYPE),
-            torch.tensor([slope_floor, coef_floor, rounding], dtype=DTYPE),
-            self,
-        )
-        return Evidence(
-            violation, floor, converged=True,
-            measurements={"zeta": add.zeta, "fitted_slope": float(slopes[-1]), "predicted_slope": float(p + 1),
-                          "coefficient_over_zeta": float(coefs[-1]) / add.zeta, "gradient_norm_at_Wbar": add.gradient_norm,
-                          "first_order_term": add.first_order, "kkt_residual": add.kkt_residual},
-            instance=label,
-        )
-
+        coef_floor = abs(float(coefs[-1] - coefs[-2])) / abs(target) + float(rounding[-1]) + add.zeta_error / add.zeta
+        # "for small δ": the sign of the decrease at the three smallest resolved δ, where the order is measured
+        smallest, smallest_d = D[-3:], d[-3:]
+        wrong_sign = (-self.decrease_sign * smallest).clamp_min(0) / smallest.abs()
+        checked = [
+            Entry(slope_defect, slope_floor, True, f"order δ^{q} (local slope between δ = {float(d[-2]):.3g} and {float(d[-1]):.3g})"),
+            Entry(coef_defect, coef_floor, True, f"coefficient {self.coefficient:g}ζ (D/δ^{q} at δ = {float(d[-1]):.3g})"),
+        ] + entries(wrong_sign, rounding[-3:], labels=[f"descent at δ = {float(x):.3g}" for x in smallest_d])
+        measurements |= {"fitted_slope": float(slopes[-1]), "coefficient_over_zeta": float(coefs[-1]) / add.zeta}
+        return Evidence(checked, measurements, instance=label)
 
     def report_section(self, result, figure_dir):
         path = figure_dir / "np.lemma13-decrease.png"
         return _lemma13_section(result.seed, path), [path]
+
 
 # ------------------------------------------------------------------------------------------------
 # report sections: figures, and Lemma 13 outside its hypotheses (measured, not a verdict)
@@ -507,18 +513,18 @@ def _lemma13_section(seed: int, figure_path) -> str:
         add = study_neuron_addition(problem, seed, torch.device("cpu"))
         d, D, slopes, coefs = local_orders(add, act.p + 1)
         if add.zeta <= 0 or len(d) < 3:
-            rows.append(f"| {act.alpha:g} | {act.p} | {add.layer} | {add.zeta:.3g} | – | – | – | too few resolved δ or ζ <= 0 |")
+            rows.append([act.alpha, act.p, add.layer, fmt(add.zeta), None, None, None, "too few resolved δ or ζ <= 0"])
             continue
         descends = bool((D[-3:] > 0).all())
-        rows.append(f"| {act.alpha:g} | {act.p} | {add.layer} | {add.zeta:.3g} | {'yes' if descends else '**no**'} | "
-                    f"{float(slopes[-1]):.4f} (p+1 = {act.p + 1}) | {float(coefs[-1]) / add.zeta:.4f} | δ down to {float(d[-1]):.2g} |")
+        rows.append([act.alpha, act.p, add.layer, fmt(add.zeta), "yes" if descends else "**no**",
+                     f"{fmt(float(slopes[-1]), 5)} (p+1 = {act.p + 1})", fmt(float(coefs[-1]) / add.zeta, 5),
+                     f"δ down to {fmt(float(d[-1]), 2)}"])
+    header = ["α", "p", "l*", "ζ", "L(Ŵ(δ)) < L(W̄) at the 3 smallest δ", "fitted slope", "D/(ζδ^{p+1})", "note"]
     return "\n".join([
         "## Outside the lemma's hypotheses (α ≠ 1, p ∈ {1,2,3}): measured, not a verdict",
         "",
         "Same procedure on a three-layer net (d = 3, widths 3, 2), 20 Gaussian samples, W̄ after 25 GD steps. For p = 1 the",
         "activation has a kink and H_{1,l} uses autograd's slope (1+α)/2 at exact kinks.",
         "",
-        "| α | p | l* | ζ | L(Ŵ(δ)) < L(W̄) at the 3 smallest δ | fitted slope | D/(ζδ^{p+1}) | note |",
-        "|---|---|---|---|---|---|---|---|",
-        *rows,
+        markdown_table(header, rows),
     ])

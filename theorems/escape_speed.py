@@ -29,7 +29,7 @@ import sympy as sp  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from verify.checker import Checker, Context, Evidence, Mutant, Obligation, register, worst_case  # noqa: E402
+from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, Verdict, entries, register  # noqa: E402
 from verify.errors import InputError, as_data  # noqa: E402
 from verify.escape import (  # noqa: E402
     EPS,
@@ -49,6 +49,7 @@ from verify.escape import (  # noqa: E402
 from verify.ncf import ncf  # noqa: E402
 from verify.nets import DTYPE, FeedForward  # noqa: E402
 from verify.strategies import seeds  # noqa: E402
+from verify.tables import fmt, markdown_table  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Example 1: data and the rank-two witness, exactly
@@ -253,12 +254,14 @@ def example1_witness_certificate(output_sign: int) -> EscapeCertificate:
     return escape_direction_check(relu_mlp((2, 4, 1, 1)), witness_parameters(output_sign), X, G)
 
 
-def worst_check(checker: Checker, checks: dict[str, tuple]) -> tuple[float, float, str]:
-    """(violation, floor, name) of the check furthest beyond its bound; checks: name → (violations, floors)."""
-    scored = {name: worst_case(torch.as_tensor(v, dtype=DTYPE), torch.as_tensor(f, dtype=DTYPE), checker)
-              for name, (v, f) in checks.items()}
-    name = max(scored, key=lambda n: scored[n][0] / checker.bound(scored[n][1]))
-    return (*scored[name], name)
+def check_entries(checks: dict[str, tuple[float, float]]) -> list[Entry]:
+    """One entry per named check: name → (violation, floor)."""
+    return [Entry(float(v), float(f), label=name) for name, (v, f) in checks.items()]
+
+
+def failed_checks(checker: Checker, checked: list[Entry]) -> list[str]:
+    """Labels of the entries that fail on their own (each against its own bound)."""
+    return [e.label for e in checked if checker.decide_entry(e) is Verdict.FAIL]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,7 +331,8 @@ class Example1RankTwo(Checker):
         "η_t = 0.2·0.995^t, 1000 steps, 8 runs per width per instance, widths {1, 2, 4, 8, 16, 32} in one zero-padded batch; "
         "a run succeeds when its final speed exceeds s1 + 1e-3 (digest §3.3–3.4). Width-1 runs are rank one and must stay "
         "<= s1. Violations are relative; the error floor is the float64 rounding bound of the quantity compared (the "
-        "brackets are rigorous, so their width is reported, not used as slack)."
+        "brackets are rigorous, so their width is reported, not used as slack). Each check, and each width-1 run, is an "
+        "entry decided against its own bound."
     )
     tolerance = 1e-12
     floor_factor = 10.0
@@ -418,18 +422,19 @@ class Example1RankTwo(Checker):
             "activation_patterns": bounds.n_patterns, "s1_scan": scan, "s1_scan_resolution": resolution,
             "margin_s2_minus_s1": s2 - bounds.upper,
         }
-        violation, floor, worst = worst_check(self, checks)
-        if violation > self.bound(floor):  # the exact witness already refutes the statement: no experiment needed
-            return Evidence(violation, floor, True, measurements, str(instance), f"fails: {worst}")
+        checked = check_entries(checks)
+        if failed := failed_checks(self, checked):  # the exact witness already refutes the statement: no experiment needed
+            return Evidence(checked, measurements, str(instance), f"fails: {', '.join(failed)}; Figure 2 runs skipped")
 
         # (iii) Figure 2; width-1 runs are rank one, so none of them may beat s1
-        stats = self._figure2_statistics(instance.seed, s1_claim)
+        stats, width1_speeds = self._figure2_statistics(instance.seed, s1_claim)
         measurements.update(stats)
-        checks["width-1 runs <= s1"] = (max(0.0, stats["w1_best"] - s1_claim) / s1_claim, 1e3 * EPS)
-        violation, floor, worst = worst_check(self, checks)
-        return Evidence(violation, floor, True, measurements, str(instance), f"worst: {worst}")
+        checked += [Entry(max(0.0, speed - s1_claim) / s1_claim, 1e3 * EPS, label=f"width-1 PGD run {i}: speed <= s1")
+                    for i, speed in enumerate(width1_speeds, start=1)]
+        return Evidence(checked, measurements, str(instance))
 
-    def _figure2_statistics(self, seed: int, s1: float) -> dict[str, float]:
+    def _figure2_statistics(self, seed: int, s1: float) -> tuple[dict[str, float], list[float]]:
+        """The Figure 2 statistics of one seed's runs, and the final speeds of its width-1 (rank-one) runs."""
         net, runs, run_width = figure2_runs(seed, self.figure2_widths, self.runs_per_width, self.pgd_steps, self.pgd_lr, self.pgd_decay)
         success = runs.speed > s1 + self.success_margin
         W1, W2, _ = net.split(runs.theta)
@@ -443,7 +448,7 @@ class Example1RankTwo(Checker):
         out["success_W1_rank2"] = float((rank1 == 2).sum())
         out["success_W2_rank1"] = float((rank2 == 1).sum())
         out["success_W2_tail_median"] = float(spectral_tail(W2[success]).median()) if bool(success.any()) else math.nan
-        return out
+        return out, runs.speed[run_width == 1].tolist()
 
     def summarise(self, records) -> dict[str, float]:
         ex = example1_exact()
@@ -483,14 +488,14 @@ class Example1RankTwo(Checker):
             "",
             "## Exact values (sympy)",
             "",
-            "| quantity | value |",
-            "|---|---|",
-            f"| XᵀG | {list(ex.XtG)} |",
-            f"| ‖W1‖_F, ‖W2‖_F, ‖W3‖_F | {', '.join(map(str, ex.layer_norms))} |",
-            f"| rank W1, W2, W3 | {ex.ranks} |",
-            f"| s2 (witness speed) | {ex.s2} |",
-            f"| s1 (best rank-one speed) | {ex.s1} = {float(ex.s1):.12f} |",
-            f"| arcs of constant activation pattern | {len(ex.pieces)} (each ±eq. (6)) |",
+            markdown_table(["quantity", "value"], [
+                ["XᵀG", str(list(ex.XtG))],
+                ["‖W1‖_F, ‖W2‖_F, ‖W3‖_F", ", ".join(map(str, ex.layer_norms))],
+                ["rank W1, W2, W3", str(ex.ranks)],
+                ["s2 (witness speed)", str(ex.s2)],
+                ["s1 (best rank-one speed)", f"{ex.s1} = {fmt(float(ex.s1), 12)}"],
+                ["arcs of constant activation pattern", f"{len(ex.pieces)} (each ±eq. (6))"],
+            ]),
             "",
             "## Numerical confirmations",
             "",
@@ -508,10 +513,9 @@ class Example1RankTwo(Checker):
             lines += [
                 f"## Figure 2 experiment (profile `{result.profile}`: {int(m['runs_per_width'])} runs per width)",
                 "",
-                "| width | success fraction | best final speed |",
-                "|---|---|---|",
+                markdown_table(["width", "success fraction", "best final speed"],
+                               [[w, fmt(m[f"success_fraction_w{w}"]), fmt(m[f"best_speed_w{w}"], 6)] for w in self.figure2_widths]),
             ]
-            lines += [f"| {w} | {m[f'success_fraction_w{w}']:.3f} | {m[f'best_speed_w{w}']:.6f} |" for w in self.figure2_widths]
             lines += [
                 "",
                 f"Success: final speed > s1 + {self.success_margin:g}. Successful runs: {int(m['successful_runs'])}; of these "
@@ -690,10 +694,12 @@ class DepthMonotonicity(Checker):
         "Example 1's circle data, hidden width 8, L = 2..6, a fresh seed per instance."
     )
     method = (
-        "The construction (verify/escape.py `deepen`) runs batched over all θ of an instance. Checked, each as a relative "
-        "violation: the norm bound, the exact norm identity (AM–GM gap), L0(θ') <= L0(θ), L0(θ') = γ²T_{i*}, L0 after rescaling "
-        "onto ‖θ'‖² = L+k, the ranks (spectral mass beyond rank 1, or missing rank, singular values above 1e-10·s_1), "
-        "nl(Z') = ‖σ(−Z')‖²/‖Z'‖² = 0 on the inserted hidden layers, and the depth. Error floors are float64 rounding bounds: "
+        "The construction (verify/escape.py `deepen`) runs batched over all θ of an instance. Checked for every θ, each an "
+        "entry of its own with a relative violation: the norm bound, the exact norm identity (AM–GM gap), L0(θ') <= L0(θ), "
+        "L0(θ') = γ²T_{i*}, L0 after rescaling onto ‖θ'‖² = L+k, the ranks (spectral mass beyond rank 1, or missing rank, "
+        "singular values above 1e-10·s_1), "
+        "nl(Z') = ‖σ(−Z')‖²/‖Z'‖² = 0 on the inserted hidden layers; and once, the depth. Error floors are float64 rounding "
+        "bounds: "
         "for L0 a forward-error bound (Σ widths + N·m)·ε·Σ|G|∘Y_{|θ|}(|X|), for norms 4ε per summand. The consequence: "
         "s*(L) for L = 2..6 estimated by `depth_sweep` — batched PGD with restarts (decaying step, best iterate) refined by the "
         "engine's monotone ascent, each depth warm-started from the previous depth's best direction lifted by the "
@@ -752,7 +758,7 @@ class DepthMonotonicity(Checker):
         G = torch.as_tensor(rng.standard_normal((instance.n_samples, net.widths[-1])), dtype=DTYPE, device=ctx.device)
         theta = random_escaping_parameters(net, X, G, self.thetas_per_instance, instance.data_seed)
         if len(theta) == 0:
-            return Evidence(math.nan, math.nan, False, instance=str(instance), note="no θ with L0(θ) < 0: hypothesis not met")
+            return Evidence.undecided("no θ with L0(θ) < 0: hypothesis not met", instance=str(instance))
 
         lift = deepen(net, theta, X, G, k, width=instance.new_width)
         deeper = lift.net
@@ -770,29 +776,32 @@ class DepthMonotonicity(Checker):
         new_Ws = deeper.split(lift.theta)
         new_Zs = deeper.preactivations(lift.theta, X)
         tiny = torch.full_like(norm_sq, EPS)
-        checks = {
+        # per θ: name → (violations, floors), one of each per θ
+        per_theta = {
             "‖θ'‖² <= L+k": ((norm_sq - R).clamp_min(0) / R, norm_floor),
             "‖θ'‖² + imbalance = L+k": ((norm_sq + imbalance - R).abs() / R, norm_floor),
             "L0(θ') <= L0(θ)": ((loss_new - loss).clamp_min(0) / scale, loss_floor),
             "L0(θ') = γ²T_i*": ((loss_new - lift.gamma**2 * best_T).abs() / scale, 2 * loss_floor),
             "L0 after rescaling <= L0(θ')": ((loss_rescaled - loss_new).clamp_min(0) / scale, 2 * loss_floor),
             "‖rescaled‖² = L+k": (((rescaled**2).sum(-1) - R).abs() / R, norm_floor),
-            "depth L+k": (torch.full_like(norm_sq, float(deeper.depth != L + k)), tiny),
         }
         for l in range(L, L + k + 1):  # W'_l and Z'_l, l = L..L+k (1-based)
-            checks[f"rank W'_{l}"] = (_rank_violation(new_Ws[l - 1], self.lifted_rank), tiny)
-            checks[f"rank Z'_{l}"] = (_rank_violation(new_Zs[l - 1], self.lifted_rank), tiny)
+            per_theta[f"rank W'_{l}"] = (_rank_violation(new_Ws[l - 1], self.lifted_rank), tiny)
+            per_theta[f"rank Z'_{l}"] = (_rank_violation(new_Zs[l - 1], self.lifted_rank), tiny)
             if l < L + k:
-                checks[f"Z'_{l} = Z'^σ_{l}"] = (nonlinearity(new_Zs[l - 1]), tiny)
+                per_theta[f"Z'_{l} = Z'^σ_{l}"] = (nonlinearity(new_Zs[l - 1]), tiny)
+        checked = check_entries({"depth of θ' = L+k": (float(deeper.depth != L + k), 0.0)})
+        for i in range(len(theta)):
+            checked += entries([v[i] for v, _ in per_theta.values()], [f[i] for _, f in per_theta.values()],
+                               labels=[f"θ {i + 1}: {name}" for name in per_theta])
         measurements = {
             "thetas": float(len(theta)),
             "norm_deficit_max": float((R - norm_sq).max()),
             "loss_gain_min": float(((loss - loss_new) / scale).min()),
             "loss_gain_max": float(((loss - loss_new) / scale).max()),
         }
-        violation, floor, worst = worst_check(self, checks)
-        if violation > self.bound(floor):  # the construction already fails: the sweep cannot change the verdict
-            return Evidence(violation, floor, True, measurements, str(instance), f"fails: {worst}")
+        if failed := failed_checks(self, checked):  # the construction already fails: the sweep cannot change the verdict
+            return Evidence(checked, measurements, str(instance), f"fails: {', '.join(failed[:5])}; depth sweep skipped")
 
         # the consequence on fixed data: warm-started estimates of s*(L), L = 2..6, never decrease
         X1, G1 = example1_data()
@@ -801,15 +810,18 @@ class DepthMonotonicity(Checker):
         speeds = sweep.speeds
         drift = (4 * self.sweep_refine_steps + 64) * EPS
         for i, L_ in enumerate(self.sweep_depths[:-1]):
-            shallow = speeds[i]
-            checks[f"s*({L_ + 1}) vs s*({L_})"] = (max(0.0, -self.depth_order(shallow, speeds[i + 1])) / shallow, drift)
-            checks[f"lifted speed at {L_ + 1} vs s*({L_})"] = (
-                max(0.0, -self.depth_order(shallow, sweep.lifted_speed[i + 1])) / shallow, 64 * EPS)
-            checks[f"lifted ‖θ'‖² <= {L_ + 1}"] = (max(0.0, sweep.lifted_norm_sq[i + 1] - self.lifted_norm_sq(L_, 1)) / (L_ + 1), 64 * EPS)
+            # relative to the shallower estimate: s*(L) > 0 on this data (√2 − 1 at L = 2); a non-positive estimate
+            # would leave nothing to be relative to, and says the estimator failed, not the statement
+            shallow = speeds[i] if speeds[i] > 0 else math.nan
+            checked += check_entries({
+                f"s*({L_ + 1}) vs s*({L_})": (max(0.0, -self.depth_order(speeds[i], speeds[i + 1])) / shallow, drift),
+                f"lifted speed at {L_ + 1} vs s*({L_})": (max(0.0, -self.depth_order(speeds[i], sweep.lifted_speed[i + 1])) / shallow,
+                                                          64 * EPS),
+                f"lifted ‖θ'‖² <= {L_ + 1}": (max(0.0, sweep.lifted_norm_sq[i + 1] - self.lifted_norm_sq(L_, 1)) / (L_ + 1), 64 * EPS),
+            })
         measurements.update({f"s_star_L{L_}": s for L_, s in zip(self.sweep_depths, speeds)})
         measurements["sweep_seed"] = float(instance.sweep_seed)
-        violation, floor, worst = worst_check(self, checks)
-        return Evidence(violation, floor, True, measurements, str(instance), f"worst: {worst}")
+        return Evidence(checked, measurements, str(instance))
 
     def summarise(self, records) -> dict[str, float]:
         return {k: v for k, v in super().summarise(records).items() if not k.startswith("sweep_seed")}
@@ -851,8 +863,7 @@ class DepthMonotonicity(Checker):
             fig.savefig(path, dpi=110)
             plt.close(fig)
             figures.append(str(path))
-            table = ["| sweep seed | " + " | ".join(f"L = {L}" for L in self.sweep_depths) + " |",
-                     "|---" * (len(self.sweep_depths) + 1) + "|"]
-            table += [f"| {int(m['sweep_seed'])} | " + " | ".join(f"{v:.6f}" for v in s) + " |" for m, s in zip(swept, sweeps)]
-            lines += ["## Estimated s*(L) on Example 1's data (warm starts from the construction)", "", *table, ""]
+            table = markdown_table(["sweep seed", *(f"L = {L}" for L in self.sweep_depths)],
+                                   [[int(m["sweep_seed"]), *(fmt(v, 6) for v in s)] for m, s in zip(swept, sweeps)])
+            lines += ["## Estimated s*(L) on Example 1's data (warm starts from the construction)", "", table, ""]
         return "\n".join(lines), figures

@@ -39,12 +39,13 @@ from hypothesis import strategies as st  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import OrthogonalMatchingPursuit  # noqa: E402
 
-from verify.checker import Checker, Context, Evidence, Mutant, register, worst_case  # noqa: E402
+from verify.checker import Checker, Context, Entry, Evidence, Mutant, register  # noqa: E402
 from verify.experiments import experiment  # noqa: E402
 from verify.ncf import constrained_ncf_max  # noqa: E402
 from verify.nets import DTYPE, Activation, FeedForward  # noqa: E402
 from verify.pursuit import NeuronPursuitRegressor, diagonal_neuron_pursuit, relative_error  # noqa: E402
 from verify.strategies import Dataset, datasets, seeds  # noqa: E402
+from verify.tables import fmt, markdown_table  # noqa: E402
 
 EPS = float(torch.finfo(DTYPE).eps)
 
@@ -399,14 +400,18 @@ class NeuronPursuitAlgorithm(Checker):
         "fails there); §D.5's own instance (δ = 0.01, step 0.001) is checked with every instance."
     )
     method = (
-        "Every claim is turned into a normalised violation (0 = holds) and the instance's violation is the worst over the "
-        "claims. Descent: max over stages of max(0, L_after − L_before)/L_before with the losses the run computed; floor "
-        "1e3·ε (rounding of a converged loss). Fig. 6: (test error/1e-2 − 1)⁺ after min(4, iterations) iterations and "
-        "(off-support energy/1e-2 − 1)⁺. OMP: ‖z_NP(t) − z_OMP(t)‖/‖z_OMP(t)‖ after every iteration t, with the floor "
-        "‖X_Sᵀr‖/(λ_min(X_SᵀX_S)‖z_OMP(t)‖) that bounds how far GD's answer can be from the least-squares fit on its "
-        "support; the NCF value against |X[:,j]ᵀȳ|/2 (floor 1e-9: the ascent stops at KKT residual 1e-12); §D.5's printed "
-        "numbers as (units of the last printed digit between our rounded value and the paper's − 1)⁺ (the paper prints 1.876 "
-        "where the least-squares value is 1.875, one unit off)."
+        "Every claim is checked as entries with a normalised violation (0 = holds), each decided against its own bound. "
+        "Descent: one entry per stage of every NP iteration of the descent run and of the Fig. 6 run, "
+        "max(0, L_after − L_before)/L_before with the losses the run computed; floor 1e3·ε (rounding of a converged loss); "
+        "a GD stage that overflowed is non-finite (INCONCLUSIVE). Fig. 6: (test error/1e-2 − 1)⁺ and (off-support "
+        "energy/1e-2 − 1)⁺ after min(4, iterations) iterations, two entries. OMP: ‖z_NP(t) − z_OMP(t)‖/‖z_OMP(t)‖ for every "
+        "iteration t, with the floor ‖X_Sᵀr‖/(λ_min(X_SᵀX_S)‖z_OMP(t)‖) that bounds how far GD's answer can be from the "
+        "least-squares fit on its support, the largest over iterations ≤ t (a GD stage that did not converge shows as a floor "
+        "too large to decide, not as a failure, and the comparisons after it, whose atoms were selected from its residual, "
+        "are undecided), and an entry that fails when NP stops before OMP's s atoms; every selected neuron's NCF value against "
+        "|X[:,j]ᵀȳ|/2 (floor 1e-9: the ascent stops at KKT residual 1e-12); the same for §D.5's instance, and each of §D.5's "
+        "three printed numbers as (units of the last printed digit between our rounded value and the paper's − 1)⁺, floor "
+        "GD's distance to the fit in those units (the paper prints 1.876 where the least-squares value is 1.875, one unit off)."
     )
     tolerance = 1e-9
     floor_factor = 10.0
@@ -436,48 +441,79 @@ class NeuronPursuitAlgorithm(Checker):
 
     # -- the claims -----------------------------------------------------------------------------------
 
-    def _descent(self, history: list[dict]) -> torch.Tensor:
-        """Relative increase of every stage; a GD stage that overflowed counts as an infinite one (→ INCONCLUSIVE)."""
-        return torch.tensor([max(0.0, self.descent_sign * (after - before)) / before if before > 0 else 0.0
-                             for _, _, before, after in descent_rows(history)] or [0.0], dtype=DTYPE)
+    def _descent(self, history: list[dict], run: str) -> list[Entry]:
+        """One entry per stage of every NP iteration: the relative increase of the loss over the stage.
 
-    def _fig6(self, run: Fig6Run) -> tuple[float, float, int]:
+        A GD stage that overflowed has an infinite violation (INCONCLUSIVE: a blow-up, not a measured loss).
+        """
+        out = []
+        for iteration, stage, before, after in descent_rows(history):
+            increase = max(0.0, self.descent_sign * (after - before))
+            out.append(Entry(increase / before if before > 0 else increase, 1e3 * EPS, True,
+                             f"{run}: NP iteration {iteration} {stage}"))
+        return out
+
+    def _fig6(self, run: Fig6Run) -> tuple[list[Entry], float, int]:
+        """(entries, test error, iterations used): the test error and the off-support energy after min(4, iterations)
+        iterations (no iteration completed: NP's output is the zero function, relative error 1, and nothing is on x₁…x₃)."""
         k = min(self.fig6_iterations, len(run.test_errors))
         test_error = run.test_errors[k - 1] if k else 1.0
         off = run.off_support_fraction(k) if k else 1.0
-        return max(_excess(test_error, self.fig6_test_error), _excess(off, self.fig6_off_support)), test_error, k
+        return [Entry(_excess(test_error, self.fig6_test_error), 0.0, True,
+                      f"{run.task}: relative test error after iteration {k} (< {self.fig6_test_error:g})"),
+                Entry(_excess(off, self.fig6_off_support), 0.0, True,
+                      f"{run.task}: off-support energy of W₁ after iteration {k} (< {self.fig6_off_support:g})")], test_error, k
 
-    def _diagonal(self, run: RecoveryRun) -> tuple[list[float], list[float]]:
-        """(violations, floors): coefficients vs the reference, then the NCF values vs the closed form."""
-        violations, floors = [], []
+    def _diagonal(self, run: RecoveryRun) -> tuple[list[Entry], list[Entry]]:
+        """(coefficient entries, NCF entries): NP's coefficients vs the reference after every iteration (OMP) or at
+        the end (minimum ℓ1), and every selected neuron's NCF value vs the closed form.
+
+        The floor of the coefficients after iteration t is the largest of run.floors[:t] (each bounds how far GD's
+        answer is from the least-squares fit on its support) relative to the reference: a GD stage that did not
+        converge shows as a floor too large to decide (INCONCLUSIVE). A later iteration selects its atom from the
+        residual that stage left, so when an earlier stage is too far from its fit to decide, the comparison after
+        it is undecided (NaN) rather than a failure: a different atom there would be the numerics', not NP's.
+        """
+        name, s = str(run.problem), run.problem.s
         if self.diagonal_reference == "min_l1":
-            ref = run.basis_pursuit
-            violations.append(float(np.linalg.norm(run.np_path[-1] - ref) / np.linalg.norm(ref)))
-            floors.append(run.floors[-1] / float(np.linalg.norm(ref)))
+            steps = [(len(run.np_path), run.np_path[-1], run.basis_pursuit, "the minimum-ℓ1 solution")] if len(run.np_path) else []
         else:
             refs = run.omp if self.diagonal_reference == "omp" else run.omp_normalised
-            for coef, ref, floor in zip(run.np_path, refs, run.floors):
-                scale = float(np.linalg.norm(ref)) or 1.0
-                violations.append(float(np.linalg.norm(coef - ref)) / scale)
-                floors.append(floor / scale)
-            if len(run.np_path) < len(refs):  # NP stopped early (dominant NCF value not positive)
-                violations.append(1.0)
-                floors.append(0.0)
-        for value, c in zip(run.ncf_max, run.correlations):
+            what = "OMP" if self.diagonal_reference == "omp" else "OMP on normalised columns"
+            steps = [(t, coef, ref, f"{what} step {t}") for t, (coef, ref) in enumerate(zip(run.np_path, refs), start=1)]
+        coefficients = []
+        for t, coef, ref, what in steps:
+            scale = float(np.linalg.norm(ref)) or 1.0
+            label = f"{name}: NP iteration {t} vs {what}"
+            earlier = max(run.floors[: t - 1], default=0.0) / scale
+            if earlier > self.max_error_floor:
+                coefficients.append(Entry(math.nan, earlier, False, f"{label} (undecided: an earlier GD stage did not reach "
+                                                                   "its least-squares fit)"))
+            else:
+                coefficients.append(Entry(float(np.linalg.norm(coef - ref)) / scale, max(earlier, run.floors[t - 1] / scale),
+                                          True, label))
+        if len(run.np_path) < s:  # NP stopped early (dominant NCF value not positive) where OMP went on
+            coefficients.append(Entry(1.0, 0.0, True, f"{name}: NP stopped after {len(run.np_path)} of {s} iterations"))
+        ncf = []
+        for t, (value, c) in enumerate(zip(run.ncf_max, run.correlations), start=1):
             expected = self.ncf_closed_form(c)
-            violations.append(abs(value - expected) / expected)
-            floors.append(1e-9)
-        return violations, floors
+            ncf.append(Entry(abs(value - expected) / max(expected, np.finfo(float).tiny), 1e-9, True,
+                             f"{name}: NP iteration {t} NCF value vs closed form in X[:,j]ᵀȳ"))
+        return coefficients, ncf
 
-    def _d5_paper(self, run: RecoveryRun) -> float:
-        """(units off − 1)⁺: how many units of the last printed digit our rounded products differ from §D.5's, beyond one."""
-        worst = 0.0
+    def _d5_paper(self, run: RecoveryRun) -> list[Entry]:
+        """One entry per product §D.5 prints: (units of the last printed digit between our rounded value and the
+        paper's − 1)⁺, with GD's distance to the least-squares fit (run.floors) in those units as floor; undecided
+        when NP did not reach that iteration (its early stop is an entry of :meth:`_diagonal`)."""
+        out = []
         for iteration, j, printed, decimals in D5_PAPER:
+            label = f"§D.5 iteration {iteration}: v{j + 1}u{j + 1} printed {printed}"
             if len(run.np_path) < iteration:
-                return math.inf
+                out.append(Entry(math.nan, math.nan, False, f"{label}: NP did not reach iteration {iteration}"))
+                continue
             units_off = abs(round(run.np_path[iteration - 1][j] * 10**decimals) - round(printed * 10**decimals))
-            worst = max(worst, float(units_off - 1))
-        return worst
+            out.append(Entry(float(max(0, units_off - 1)), max(run.floors[:iteration]) * 10**decimals, True, label))
+        return out
 
     def claim(self, instance: PursuitInstance, ctx: Context) -> Evidence:
         _SEEN[str(instance)] = instance
@@ -486,19 +522,15 @@ class NeuronPursuitAlgorithm(Checker):
         fig6 = checker_fig6_run(instance.fig6, device)
         recovery, d5 = _recovery_run(instance.recovery, device), _recovery_run(D5, device)
 
-        descent = torch.cat([self._descent(descent_run.history_), self._descent(fig6.estimator.history_)])
-        fig6_violation, test_error, k = self._fig6(fig6)
-        diag_v, diag_f = self._diagonal(recovery)
-        d5_v, d5_f = self._diagonal(d5)
-        paper_v = self._d5_paper(d5)
-        violations = torch.cat([descent, torch.tensor([fig6_violation, *diag_v, *d5_v, paper_v], dtype=DTYPE)])
-        floors = torch.cat([torch.full_like(descent, 1e3 * EPS), torch.tensor([0.0, *diag_f, *d5_f, 0.0], dtype=DTYPE)])
-        violation, floor = worst_case(violations, floors, self)
+        descent = self._descent(descent_run.history_, "descent run") + self._descent(fig6.estimator.history_, "Fig. 6 run")
+        fig6_entries, test_error, k = self._fig6(fig6)
+        coefficients, ncf = self._diagonal(recovery)
+        d5_coefficients, d5_ncf = self._diagonal(d5)
         stop_note = "" if descent_run.history_ else f"descent run: {descent_run.stop_reason_}"
         return Evidence(
-            violation, floor, converged=recovery.converged and d5.converged,
+            descent + fig6_entries + coefficients + ncf + d5_coefficients + d5_ncf + self._d5_paper(d5),
             measurements={
-                "descent_worst_increase": float(descent.max()),
+                "descent_worst_increase": max((e.violation for e in descent), default=0.0),
                 "descent_iterations": descent_run.n_iter_,
                 "gd_loss_increasing_steps": sum(h["gd_loss_increases"] for h in descent_run.history_ + fig6.estimator.history_),
                 "fig6_test_error": test_error,
@@ -506,7 +538,8 @@ class NeuronPursuitAlgorithm(Checker):
                 "fig6_hidden_neurons": sum(fig6.estimator.hidden_widths_),
                 "fig6_off_support_energy": fig6.off_support_fraction(k) if k else 1.0,
                 "fig6_fit_seconds": fig6.seconds,
-                "omp_coefficient_error": max(diag_v[: len(recovery.np_path)], default=0.0),
+                "omp_coefficient_error": max((e.violation for e in coefficients[: len(recovery.np_path)]), default=0.0),
+                "omp_gd_converged": float(recovery.converged),
                 "omp_equals_min_l1": float(np.allclose(recovery.omp[-1], recovery.basis_pursuit, atol=1e-6)),
                 "d5_v3u3_iter1": float(d5.np_path[0][2]),
                 "d5_v3u3_iter2": float(d5.np_path[1][2]),
@@ -530,20 +563,20 @@ class NeuronPursuitAlgorithm(Checker):
         lines = ["## Descent per NP iteration", "",
                  "Losses as computed by the runs (mean squared error, no ½). Stage 1 adds the neuron(s) at scale δ "
                  "(np Lemmas 12/13), stage 2 is gradient descent; 'GD increasing steps' counts single GD steps whose loss "
-                 "rose (reported, not hidden: for ReLU the GD loss is not monotone step by step near kinks).", "",
-                 "| run | iteration | layer l* | N_max | δ | loss at saddle | after adding | after GD | GD steps "
-                 "| GD increasing steps | hidden widths |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "rose (reported, not hidden: for ReLU the GD loss is not monotone step by step near kinks).", ""]
+        rows = []
         fig, ax = plt.subplots(figsize=(7, 4))
         for label, est in runs.items():
             xs, ys = [], []
             for h in est.history_:
-                lines.append(f"| {label} | {h['iteration']} | {h['layer'] or 'all (one each)'} | {h['ncf_max']:.4g} | {h['delta']:.3g} | "
-                             f"{h['loss_saddle']:.6g} | {h['loss_added']:.6g} | {h['loss_gd']:.6g} | {h['gd_steps']} | "
-                             f"{h['gd_loss_increases']} | {h['hidden_widths']} |")
+                rows.append([label, h["iteration"], h["layer"] or "all (one each)", fmt(h["ncf_max"], 4), fmt(h["delta"]),
+                             fmt(h["loss_saddle"], 6), fmt(h["loss_added"], 6), fmt(h["loss_gd"], 6), h["gd_steps"],
+                             h["gd_loss_increases"], str(h["hidden_widths"])])
                 xs += [h["iteration"] - 1, h["iteration"] - 0.5, h["iteration"]]
                 ys += [h["loss_saddle"], h["loss_added"], h["loss_gd"]]
             ax.plot(xs, ys, marker="o", ms=3, label=label[:60])
+        lines.append(markdown_table(["run", "iteration", "layer l*", "N_max", "δ", "loss at saddle", "after adding", "after GD",
+                                     "GD steps", "GD increasing steps", "hidden widths"], rows))
         ax.set_yscale("log")
         ax.set_xlabel("NP iteration (x.5: after adding the neuron, integer: after GD)")
         ax.set_ylabel("training loss")
@@ -556,10 +589,10 @@ class NeuronPursuitAlgorithm(Checker):
 
         d5 = _recovery_run(D5, device)
         lines += ["", "## §D.5: NP on a diagonal linear network vs OMP and minimum ℓ1", "",
-                  "| quantity | paper | NP (ours) | OMP (scikit-learn) | minimum ℓ1 (cvxpy) |", "|---|---|---|---|---|"]
-        for iteration, j, printed, _ in D5_PAPER:
-            lines.append(f"| iteration {iteration}: v{j + 1}u{j + 1} | {printed} | {d5.np_path[iteration - 1][j]:.6f} | "
-                         f"{d5.omp[iteration - 1][j]:.6f} | {d5.basis_pursuit[j] if iteration == 2 else float('nan'):.6f} |")
+                  markdown_table(["quantity", "paper", "NP (ours)", "OMP (scikit-learn)", "minimum ℓ1 (cvxpy)"],
+                                 [[f"iteration {iteration}: v{j + 1}u{j + 1}", printed, fmt(float(d5.np_path[iteration - 1][j]), 7),
+                                   fmt(float(d5.omp[iteration - 1][j]), 7), fmt(float(d5.basis_pursuit[j]), 7) if iteration == 2 else None]
+                                  for iteration, j, printed, _ in D5_PAPER])]
         lines += ["", f"NP's support order {[j + 1 for j in d5.np_support]} (1-based), OMP's {[j + 1 for j in support_order(d5.omp)]}; "
                   f"ℓ1 norms: NP {np.abs(d5.np_path[-1]).sum():.4f}, minimum ℓ1 {np.abs(d5.basis_pursuit).sum():.4f}. "
                   "The paper's 1.876 is one unit off the least-squares value 1.875 = 1.36931² (its factors are printed as "
@@ -689,28 +722,25 @@ def fig6_experiment(out_dir: Path, seed: int, device: torch.device) -> Path:
         f"{FIG6_TRAIN} training samples, relative test error on {FIG6_TEST} fresh samples. Three-layer ReLU net grown by "
         "NeuronPursuitRegressor with the paper's settings (Fig. 6 states R = 5; the rest is §C.1.1's hypercube setting): "
         f"`{FIG6_PAPER_SETTINGS}`, PGA step 0.2 × 2500, δ = 0.25 (first iteration) then 0.01‖w‖, mean squared loss.", "",
-        "| task | iterations | hidden widths | relative test error after each iteration | off-support energy of W₁ | fit time (s) | stop |",
-        "|---|---|---|---|---|---|---|",
+        markdown_table(["task", "iterations", "hidden widths", "relative test error after each iteration", "off-support energy of W₁",
+                        "fit time (s)", "stop"],
+                       [[f"{label} ({run.task})", run.estimator.n_iter_, str(run.estimator.hidden_widths_),
+                         ", ".join(fmt(float(e)) for e in run.test_errors), fmt(run.off_support_fraction(), 2), fmt(run.seconds),
+                         run.estimator.stop_reason_] for label, run in runs.items()]),
+        "", "## Per-iteration history (paper's task)", "",
+        markdown_table(["iteration", "layer l*", "N_max", "positive restarts", "δ", "loss at saddle", "after adding", "after GD",
+                        "GD steps", "GD converged"],
+                       [[h["iteration"], h["layer"] or "all (one each)", fmt(h["ncf_max"], 4), h["positive_restarts"], fmt(h["delta"]),
+                         fmt(h["loss_saddle"], 6), fmt(h["loss_added"], 6), fmt(h["loss_gd"], 6), h["gd_steps"], bool(h["gd_converged"])]
+                        for h in main.estimator.history_]),
     ]
-    for label, run in runs.items():
-        est = run.estimator
-        errors = ", ".join(f"{e:.3g}" for e in run.test_errors)
-        lines.append(f"| {label} ({run.task}) | {est.n_iter_} | {est.hidden_widths_} | {errors} | "
-                     f"{run.off_support_fraction():.2g} | {run.seconds:.1f} | {est.stop_reason_} |")
-    lines += ["", "## Per-iteration history (paper's task)", "",
-              "| iteration | layer l* | N_max | positive restarts | δ | loss at saddle | after adding | after GD | GD steps "
-              "| GD converged |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for h in main.estimator.history_:
-        lines.append(f"| {h['iteration']} | {h['layer'] or 'all (one each)'} | {h['ncf_max']:.4g} | {h['positive_restarts']} | "
-                     f"{h['delta']:.3g} | {h['loss_saddle']:.6g} | {h['loss_added']:.6g} | {h['loss_gd']:.6g} | {h['gd_steps']} | "
-                     f"{h['gd_converged']} |")
     W1 = main.estimator.weights_[0]
     first = main.estimator.weights_history_[0][0][0] if main.estimator.history_ else np.zeros(FIG6_DIM)
     top = sorted(int(i) + 1 for i in np.argsort(-np.abs(first))[:3])
     lines += ["", "## First-layer weights at the end (paper's task)", "",
-              "| neuron | w(x₁) | w(x₂) | w(x₃) | max |w| on x₄…x₂₀ |", "|---|---|---|---|---|"]
-    lines += [f"| {j + 1} | {row[0]:.4f} | {row[1]:.4f} | {row[2]:.4f} | {np.abs(row[3:]).max():.2e} |" for j, row in enumerate(W1)]
+              markdown_table(["neuron", "w(x₁)", "w(x₂)", "w(x₃)", "max |w| on x₄…x₂₀"],
+                             [[j + 1, fmt(float(row[0]), 4), fmt(float(row[1]), 4), fmt(float(row[2]), 4),
+                               fmt(float(np.abs(row[3:]).max()))] for j, row in enumerate(W1)])]
     lines += ["", "## Compared with the paper", "",
               f"The paper recovers f in 2 NP iterations with hidden widths (2, 1). Here: {main.estimator.n_iter_} iterations, "
               f"widths {main.estimator.hidden_widths_}. After iteration 1 the largest first-layer weights sit on x{top} (Fig. 6(a): "

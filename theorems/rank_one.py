@@ -34,11 +34,12 @@ import torch
 from hypothesis import strategies as st
 
 from verify.arrangements import FaceKKT, face_kkt_point, relu_reduced_global_max
-from verify.checker import Checker, Context, Evidence, Mutant, register, worst_case
+from verify.checker import Checker, Context, Entry, Evidence, Mutant, Verdict, register
 from verify.errors import InputError, as_data, as_targets, check_positive, check_positive_int
 from verify.ncf import constrained_ncf_max, kkt_residual, ncf_and_grad, polish_kkt, stationarity
 from verify.nets import DTYPE, Activation, FeedForward, homogeneity_degree, single_threaded
 from verify.strategies import Dataset, datasets, seeds
+from verify.tables import fmt, markdown_table
 
 EPS = torch.finfo(DTYPE).eps
 
@@ -434,12 +435,14 @@ def table_measures(net: FeedForward, u: torch.Tensor) -> tuple[float, float]:
 @dataclass
 class FoundKKT:
     """A positive-valued point of (10) returned by an ascent, after polishing; ``residual`` is the
-    residual of its certificate, ``certified`` whether it is a KKT point to rounding precision."""
+    residual of its certificate, ``certified`` whether it is a KKT point to rounding precision,
+    ``restart`` the index of the random start it was reached from."""
 
     u: torch.Tensor
     value: float
     residual: float
     certified: bool
+    restart: int = -1
 
 
 CERTIFIED = 1e-10  # a point whose certified KKT residual is below this is treated as a KKT point
@@ -480,10 +483,10 @@ def find_kkt_points(net: FeedForward, X: torch.Tensor, y: torch.Tensor, *, resta
     found = []
     for i in distinct[:keep]:
         if float(residuals[i]) <= CERTIFIED and not net.activation.kinked:
-            found.append(FoundKKT(ends[i], float(values[i]), float(residuals[i]), True))
+            found.append(FoundKKT(ends[i], float(values[i]), float(residuals[i]), True, i))
             continue
         pol = polish_kkt(net, ends[i], X, y, taus=(1e-4, 1e-3), iters=20)
-        found.append(FoundKKT(pol.u, pol.lam / net.degree, pol.residual, pol.ok and pol.residual <= CERTIFIED))
+        found.append(FoundKKT(pol.u, pol.lam / net.degree, pol.residual, pol.ok and pol.residual <= CERTIFIED, i))
     return found
 
 
@@ -647,16 +650,21 @@ class _RankOneChecker(Checker):
 
     # -- sufficiency
 
-    def construct(self, net: FeedForward, X: torch.Tensor, y: torch.Tensor, rng: np.random.Generator, seed: int) -> dict:
+    def construct(self, net: FeedForward, X: torch.Tensor, y: torch.Tensor, rng: np.random.Generator, seed: int) -> dict | None:
         """Build W̄ as the theorem prescribes from a random certified KKT point b_1 of the reduced
-        problem, random admissible directions and signs; certify it. Returns the measurements."""
+        problem, random admissible directions and signs; certify it.
+
+        Returns None when the reduced problem gave no certified non-zero KKT point (nothing to build),
+        else ``parts`` (each condition W̄ must meet → its normalised violation), ``floor`` (the
+        certified residual of b_1 plus 100ε) and measurements.
+        """
         form, act, L = self.form, net.activation, net.depth
         p, ph = act.p, form.phat(net.depth, act.p)
         points = reduced_kkt_points(act, L, X, y, form.reduced_radius(L, p), restarts=8, keep=3, seed=seed)
         scale = max((abs(k.value) for k in points), default=0.0)
         points = [k for k in points if k.residual <= CERTIFIED and abs(k.value) > 1e-8 * scale]
         if not points:
-            return {"converged": False}
+            return None
         b1 = points[int(rng.integers(len(points)))]
         directions = draw_directions(net, rng, equal_entries=p >= 2 and form.equal_entries,
                                      nonnegative=act.alpha != 1.0 and form.nonnegative)
@@ -664,10 +672,10 @@ class _RankOneChecker(Checker):
         signs.append(float(rng.choice([-1.0, 1.0])))
         factors = theorem_factors(net, b1.u, [torch.as_tensor(v) for v in directions], signs, form)
         imbalance = max(abs(float(a.norm()) ** 2 - float(b.norm()) ** 2) / float(a.norm()) ** 2 for a, b in zip(factors.a, factors.b))
-        out = {"converged": True, "floor": b1.residual + 100 * EPS, "reduced residual": b1.residual, "kinks": b1.kinks}
+        out = {"floor": b1.residual + 100 * EPS, "reduced residual": b1.residual, "kinks": b1.kinks}
         if imbalance > 1e-9:
             # the statement's W̄ is not of the rank-one template at all: rank_one_point rejects it
-            out.update(violation=imbalance, what="‖a_l‖ ≠ ‖b_l‖ for the prescribed factors")
+            out["parts"] = {"‖a_l‖² = ‖b_l‖² for the prescribed factors": imbalance}
             return out
         u = rank_one_point(net, factors)
         unit = u / u.norm()
@@ -677,14 +685,13 @@ class _RankOneChecker(Checker):
             explicit, explicit_lam = explicit_subgradient_residual(net, unit, X, y, b1)
             if explicit < residual:
                 residual, lam = explicit, explicit_lam
-        parts = {
+        out["parts"] = {
             "KKT residual": residual,
             "Σ‖W̄_l‖² − 1": abs(float(u @ u) - 1),
             "λ/(p̂N) − 1": abs(lam / (net.degree * cert.value) - 1) if cert.value != 0 else 1.0,
             "N2 ‖w̄‖²": abs(float(factors.wbar.norm()) ** 2 - form.wbar_norm_sq(L, p, ph)) / form.wbar_norm_sq(L, p, ph),
         }
-        what = max(parts, key=parts.get)
-        out.update(violation=parts[what], what=what, residual=residual, autograd=cert.autograd_residual)
+        out.update(residual=residual, autograd=cert.autograd_residual)
         return out
 
     # -- the claim
@@ -694,30 +701,39 @@ class _RankOneChecker(Checker):
             return self._claim(inst)
 
     def _claim(self, inst: RankOneInstance) -> Evidence:
+        """One entry per condition checked: each condition on the constructed W̄ of every sufficiency case
+        (NaN and not converged when the reduced problem gave nothing to build from), and each necessary
+        condition at every certified rank-one non-negative KKT point found by ascent."""
         # always on the CPU: the tensors are tiny and the face certificates are numpy linear algebra
         X = torch.as_tensor(inst.X, dtype=DTYPE)
         y = torch.as_tensor(inst.y, dtype=DTYPE)
         rng = np.random.default_rng(inst.seed)
         d = X.shape[1]
-        violations, floors, m, notes = [], [], {}, []
+        found_entries: list[Entry] = []
+        m: dict[str, float] = {}
+        notes: list[str] = []
         for act in self.sufficiency_cases(inst):
             net = FeedForward((d, *inst.hidden, 1), act)
-            r = self.construct(net, X, y, rng, inst.seed)
             tag = f"σ={act}"
-            if not r["converged"]:
-                notes.append(f"{tag}: no certified non-zero KKT point of the reduced problem")
+            r = self.construct(net, X, y, rng, inst.seed)
+            if r is None:
+                why = f"sufficiency {tag} L={net.depth}: no certified non-zero KKT point b_1 of the reduced problem"
+                found_entries.append(Entry(math.nan, math.nan, False, why))
+                notes.append(why)
                 continue
-            violations.append(r["violation"])
-            floors.append(r["floor"])
-            m[f"sufficiency violation ({tag})"] = r["violation"]
+            case = [Entry(v, r["floor"], True, f"sufficiency {tag} L={net.depth}, constructed W̄: {name}")
+                    for name, v in r["parts"].items()]
+            found_entries += case
+            m[f"sufficiency violation ({tag})"] = max(r["parts"].values())
             m[f"reduced KKT residual of b_1 ({tag})"] = r["reduced residual"]
             m[f"kinks x_iᵀb_1 = 0 ({tag})"] = r["kinks"]
             if "residual" in r:
                 m[f"sufficiency KKT residual ({tag})"] = r["residual"]
                 m[f"autograd residual of W̄ ({tag})"] = r["autograd"]
-            if r["violation"] > self.bound(r["floor"]):
-                notes.append(f"{tag}: the constructed W̄ fails ({r['what']} = {r['violation']:.3g}); ascent skipped")
-                return self._evidence(inst, violations, floors, m, notes, converged=True)
+            failed = [e for e in case if self.decide_entry(e) is Verdict.FAIL]
+            if failed:  # the instance fails whatever else is checked: the slow ascent is skipped
+                notes.append(f"{tag}: the constructed W̄ fails ({failed[0].label} = {failed[0].violation:.3g}); ascent skipped")
+                return Evidence(found_entries, m, str(inst), "; ".join(notes))
         for act in self.necessity_cases(inst):
             net = FeedForward((d, *inst.necessity_hidden, 1), act)
             group = _group(net.depth, act.alpha, act.p)
@@ -731,19 +747,15 @@ class _RankOneChecker(Checker):
                 check = necessary_conditions(net, point, X, y, self.form)
                 m[f"kappa max|{group}"] = max(m.get(f"kappa max|{group}", 0.0), check.kappa)
                 m[f"rank one|{group}"] += check.rank_one
-                if check.rank_one_nonnegative:
+                if check.rank_one_nonnegative:  # inside the theorem's hypotheses: every necessary condition is an entry
                     applies += 1
-                    violations.append(max(check.violations.values()))
-                    floors.append(check.floor)
+                    found_entries += [Entry(v, check.floor, True, f"necessity σ={act} L={net.depth}, KKT point of restart "
+                                                                  f"{point.restart}: {condition}")
+                                      for condition, v in check.violations.items()]
             m[f"rank-one non-negative|{group}"] = applies
-        converged = bool(violations)
-        if not converged:
-            notes.append("nothing was certified")
-        return self._evidence(inst, violations, floors, m, notes, converged)
-
-    def _evidence(self, inst, violations, floors, m, notes, converged) -> Evidence:
-        v, f = worst_case(torch.tensor(violations or [math.nan], dtype=DTYPE), torch.tensor(floors or [math.nan], dtype=DTYPE), self)
-        return Evidence(v, f, converged, m, str(inst), "; ".join(notes))
+        if not found_entries:
+            return Evidence.undecided("nothing was certified", measurements=m, instance=str(inst))
+        return Evidence(found_entries, m, str(inst), "; ".join(notes))
 
     # -- report
 
@@ -781,16 +793,16 @@ class _RankOneChecker(Checker):
               "Per (L, α, p), summed over the instances: KKT points returned by the ascent (positive value, distinct), "
               "those certified (residual ≤ 1e-10), those that are rank one, and those that are rank one with non-negative "
               "factors (non-negativity is not required for α = 1; the theorem then applies and every necessary condition "
-              "was checked). The paper's empirical claim (§5.3, for α ∈ {0, 0.1, 1}) is that all of them are.", "",
-              "| L | α | p | found | certified | rank one | rank one, non-negative | fraction | max κ |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "was checked). The paper's empirical claim (§5.3, for α ∈ {0, 0.1, 1}) is that all of them are.", ""]
         m = result.measurements
+        rows = []
         for group in sorted({k.split("|", 1)[1] for k in m if k.startswith("found|")}):
             L, alpha, p = (part.split("=")[1] for part in group.split("|"))
-            md.append(f"| {L} | {alpha} | {p} | {m.get('found|' + group, 0):.0f} | {m.get('certified|' + group, 0):.0f} | "
-                      f"{m.get('rank one|' + group, 0):.0f} | {m.get('rank-one non-negative|' + group, 0):.0f} | "
-                      f"{_fraction(m.get('rank-one non-negative fraction|' + group))} | {_fmt(m.get('kappa max|' + group))} |")
-        md += [""] + tables_markdown(_tables(tables), tables) + certificate_markdown(_certificate(certificate), certificate)
+            counts = (int(m.get(f"{name}|{group}", 0)) for name in ("found", "certified", "rank one", "rank-one non-negative"))
+            rows.append([L, alpha, p, *counts, fmt(m.get(f"rank-one non-negative fraction|{group}"), 2),
+                         fmt(m.get(f"kappa max|{group}"))])
+        md += [markdown_table(["L", "α", "p", "found", "certified", "rank one", "rank one, non-negative", "fraction", "max κ"], rows),
+               ""] + tables_markdown(_tables(tables), tables) + certificate_markdown(_certificate(certificate), certificate)
         md += ["", f"Tables and certificate computed under profile `{result.profile}` with the settings stated above.", ""]
         md += ["## Notes", ""] + [f"- {note}" for note in self.report_notes]
         figure = figure_3(self.figure_activation, figure_dir / f"{self.id}-figure3.png")
@@ -805,12 +817,15 @@ _SHARED_METHOD = (
     "by theorem_factors/rank_one_point exactly as the theorem prescribes. W̄ is certified as a KKT point of (10): for p = 1 "
     "with a kink by the engine's Clarke certificate (cvxpy over the slopes at the kinks) and by the explicit chain-rule "
     "subgradient of the proof (per-layer kink slopes whose product is the reduced slope), the smaller residual counting; "
-    "the autograd residual is reported beside it. Violation: the largest of the KKT residual ‖g − λu‖/‖g‖, |Σ‖W̄_l‖² − 1|, "
-    "|λ/(p̂N) − 1| and the relative error of N2; floor: the certified residual of b_1 plus 100ε. "
+    "the autograd residual is reported beside it. Entries, each decided against its own bound: the KKT residual "
+    "‖g − λu‖/‖g‖, |Σ‖W̄_l‖² − 1|, |λ/(p̂N) − 1| and the relative error of N2 of every sufficiency case, floor the "
+    "certified residual of b_1 plus 100ε (a case whose reduced problem gave no certified non-zero KKT point is an "
+    "undecided entry; once a sufficiency entry fails the ascent is skipped). "
     "Necessity: KKT points of (10) for a second network (L ∈ {{2, 3}}) with σ and with α = 1 are found from 4 random "
     "starts ({ascent}), certified (residual ≤ 1e-10), classified by κ and ρ (rank one: ‖W_l − a_lb_lᵀ‖_F/‖W_l‖_F ≤ 1e-6; "
     "non-negative: ρ ≤ 1e-6, not required for α = 1), and at every rank-one non-negative one each necessary condition is "
-    "measured as a relative error with floor = certified residual + rank-one error + ρ + 100ε. "
+    "an entry, measured as a relative error with floor = certified residual + rank-one error + ρ + 100ε (points that are "
+    "not certified, not rank one or have mixed signs lie outside the statement's hypotheses and are only counted). "
     "The Clarke certificates are chain-rule (conservative-field) certificates: the chain-rule set contains the Clarke "
     "subdifferential (edc Lemma 15), so passing is necessary for a Clarke KKT point but not sufficient; a Clarke KKT "
     "point has a chain-rule subgradient with residual 0, which the two searches (explicit slopes, cvxpy) look for, and "
@@ -1086,14 +1101,6 @@ def global_certificate_hit_rates(settings: CertificateSettings = CertificateSett
     return {"rows": rows, "hit_rate": rates, "restarts": R}
 
 
-def _fmt(x: float) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2e}"
-
-
-def _fraction(x: float | None) -> str:
-    return "–" if x is None else f"{x:.2f}"
-
-
 def experiment_settings(profile: str) -> tuple[TableSettings, CertificateSettings]:
     """The sizes the report uses: reduced under ``ci`` (the whole suite must stay fast), the paper's otherwise;
     ``thorough`` also polishes the worst kinked instance of every setting."""
@@ -1130,38 +1137,34 @@ def tables_markdown(cells: list[TableCell], settings: TableSettings) -> list[str
         "",
         "**Table 1: max κ(W̄_1, …, W̄_{L−1})**",
         "",
-        "| net | p | ours α=0 | ours α=0.1 | ours α=1 | paper α=0 | paper α=0.1 | paper α=1 | instances with κ ≤ 1e-5 (α=0, 0.1, 1) "
-        "| median κ (α=0, 0.1, 1) | max KKT residual (autograd) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     alphas = (0.0, 0.1, 1.0)
+    rows = []
     for L in (3, 2):
         for row, p in enumerate((1, 2)):
             paper = PAPER_TABLE1[L][row]
-            res = max(by[(L, p, a)].residual for a in alphas)
-            md.append(f"| {L}-layer | {p} | " + " | ".join(_fmt(by[(L, p, a)].kappa) for a in alphas)
-                      + f" | R{row + 1}: {paper[0]} | R{row + 1}: {paper[1]} | lost | "
-                      + ", ".join(f"{by[(L, p, a)].rank_one}/{settings.instances}" for a in alphas) + " | "
-                      + ", ".join(_fmt(by[(L, p, a)].median_kappa) for a in alphas) + f" | {_fmt(res)} |")
+            rows.append([f"{L}-layer", p, *(fmt(by[(L, p, a)].kappa) for a in alphas), f"R{row + 1}: {paper[0]}",
+                         f"R{row + 1}: {paper[1]}", "lost", ", ".join(f"{by[(L, p, a)].rank_one}/{settings.instances}" for a in alphas),
+                         ", ".join(fmt(by[(L, p, a)].median_kappa) for a in alphas), fmt(max(by[(L, p, a)].residual for a in alphas))])
+    md.append(markdown_table(["net", "p", "ours α=0", "ours α=0.1", "ours α=1", "paper α=0", "paper α=0.1", "paper α=1",
+                              "instances with κ ≤ 1e-5 (α=0, 0.1, 1)", "median κ (α=0, 0.1, 1)", "max KKT residual (autograd)"], rows))
     smooth3 = max(by[(3, 2, a)].kappa for a in (0.0, 0.1))
-    md += ["", f"Row labels: our three-layer p = 2 row reaches max κ = {_fmt(smooth3)}"
+    md += ["", f"Row labels: our three-layer p = 2 row reaches max κ = {fmt(smooth3)}"
            + (", the rounding level of the surviving R1 cells (4.44e-16, 3.28e-16), while our p = 1 rows do not: this "
               "supports reading B of the digest (R1 = p = 2) for the three-layer block." if smooth3 <= 1e-15 else
               "; the surviving R1 cells (4.44e-16, 3.28e-16) are at rounding level.")]
     md += ["", "**Table 2: max ρ(a_1, a_2b_2ᵀ, …, a_{L−1}b_{L−1}ᵀ)** (paper: body lost)", "",
-           "| net | p | ours α=0 | ours α=0.1 | paper |", "|---|---|---|---|---|"]
-    for L in (3, 2):
-        for p in (1, 2):
-            md.append(f"| {L}-layer | {p} | {_fmt(by[(L, p, 0.0)].rho)} | {_fmt(by[(L, p, 0.1)].rho)} | lost |")
+           markdown_table(["net", "p", "ours α=0", "ours α=0.1", "paper"],
+                          [[f"{L}-layer", p, fmt(by[(L, p, 0.0)].rho), fmt(by[(L, p, 0.1)].rho), "lost"] for L in (3, 2) for p in (1, 2)])]
     polished = [c for c in cells if not math.isnan(c.polished_kappa)]
     if polished:
         md += ["", "Worst kinked instance of each setting, 20000 further ascent steps, then the engine's polish_kkt:", ""]
-        md += [f"- L={c.depth}, p={c.p}, α={c.alpha:g}: κ {_fmt(c.kappa)} → certified KKT point (residual "
-               f"{_fmt(c.polished_residual)}) with κ {_fmt(c.polished_kappa)}" for c in polished]
+        md += [f"- L={c.depth}, p={c.p}, α={c.alpha:g}: κ {fmt(c.kappa)} → certified KKT point (residual "
+               f"{fmt(c.polished_residual)}) with κ {fmt(c.polished_kappa)}" for c in polished]
     worst = [c for c in cells if c.alpha != 1.0 and max(c.kappa, c.rho) > 1e-5] + [c for c in cells if c.alpha == 1.0 and c.kappa > 1e-5]
     md += ["", "Paper's qualitative claim: max κ and max ρ ≤ 1e-5 in every setting. "
            + ("Met in every setting." if not worst else
-              "Not met in: " + ", ".join(f"L={c.depth}, p={c.p}, α={c.alpha:g} (κ {_fmt(c.kappa)}, ρ {_fmt(c.rho)})" for c in worst)
+              "Not met in: " + ", ".join(f"L={c.depth}, p={c.p}, α={c.alpha:g} (κ {fmt(c.kappa)}, ρ {fmt(c.rho)})" for c in worst)
               + ". In these kinked settings the ascent had not converged (their autograd residual is no KKT measure): "
               "a KKT point has all active neurons of a layer on one direction, and the neurons that started on a "
               "worse direction die out only at a rate set by the gap between the values, while the step must shrink "
@@ -1180,13 +1183,14 @@ def certificate_markdown(cert: dict, settings: CertificateSettings) -> list[str]
           "Σ y_i relu(x_iᵀu) is enumerated (count checked against 2·Σ_{k<d} C(n−1,k)); each pattern's convex problem "
           "max c_sᵀu s.t. s_i x_iᵀu ≥ 0, ‖u‖ ≤ 1 is bounded by its dual (NNLS) and the undecided ones are solved with cvxpy. "
           f"The batched reduced ascent is run from {cert['restarts']} random starts, each end point made exact on its face.", "",
-          "| H restarts | P(best of H reaches the global maximum) |", "|---|---|"]
-    md += [f"| {H} | {rate:.2f} |" for H, rate in cert["hit_rate"].items()]
-    md += ["", "| instance | patterns | cvxpy solves | global max | dual gap | \\|cvxpy − exact\\| | kinks at the maximiser | "
-           "restarts reaching it | best of all restarts / max |", "|---|---|---|---|---|---|---|---|---|"]
-    md += [f"| {i} | {r['patterns']} | {r['cvxpy_solves']} | {r['maximum']:.10g} | {_fmt(r['certificate_gap'])} | "
-           f"{_fmt(r['cvxpy_agreement'])} | {r['kinks']} | {r['hits']}/{cert['restarts']} | {r['best_found'] / r['maximum']:.6f} |"
-           for i, r in enumerate(rows)]
+          markdown_table(["H restarts", "P(best of H reaches the global maximum)"],
+                         [[H, fmt(rate, 2)] for H, rate in cert["hit_rate"].items()]),
+          "",
+          markdown_table(["instance", "patterns", "cvxpy solves", "global max", "dual gap", "|cvxpy − exact|", "kinks at the maximiser",
+                          "restarts reaching it", "best of all restarts / max"],
+                         [[i, r["patterns"], r["cvxpy_solves"], fmt(r["maximum"], 10), fmt(r["certificate_gap"]), fmt(r["cvxpy_agreement"]),
+                           r["kinks"], f"{r['hits']}/{cert['restarts']}", fmt(r["best_found"] / r["maximum"], 7)]
+                          for i, r in enumerate(rows)])]
     return md
 
 

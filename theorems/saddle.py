@@ -24,13 +24,14 @@ import torch
 from hypothesis import strategies as st
 from sympy.polys.rings import ring
 
-from verify.checker import Checker, Context, Evidence, Mutant, Obligation, register, worst_case
+from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.ncf import kkt_residual, polish_kkt, sphere_ascent, sphere_newton, stationarity
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.precise import mp_output, mp_sigma, mp_split, to_mp
 from verify.saddle import SaddleExpansion, SaddlePartition
 from verify.strategies import Dataset, datasets, seeds
 from verify.symbolic import symbolic_network
+from verify.tables import fmt, markdown_table
 
 EPS = torch.finfo(DTYPE).eps
 
@@ -288,6 +289,7 @@ def section31_terms() -> tuple[object, object, list[tuple[str, int, object]], tu
 # numerics of Lemma 8 case (i): remainders on a δ-grid, H − H(w_n, 0) in extended precision
 # ---------------------------------------------------------------------------------------------
 
+PART_NAMES = {"value": "(a) value", "grad_wz": "(b) ∇_{w_z}", "grad_wn": "(c) ∇_{w_n}"}  # the three remainders of np Assumption 1
 MP_DIGITS = 60  # remainders down to δ^{2p+1} ≈ 1e-33 next to O(1) outputs: every difference is formed at 60 digits
 DELTAS = tuple(10.0 ** (-1 - k / 4) for k in range(9))  # 1e-1 … 1e-3, quarter decades
 RESOLVED = 10.0 ** (15 - MP_DIGITS)  # a remainder below this fraction of the terms it is the difference of is rounding
@@ -380,10 +382,18 @@ class OrderFit:
 
 @dataclass
 class RemainderMeasurement:
-    """The three fits of np Lemma 8 (a)(b)(c) and the relative defects of the library's H1 against the mpmath reference."""
+    """The three fits of np Lemma 8 (a)(b)(c) and the relative defects of the library's H1 against the mpmath reference.
+
+    library: (what was compared, at which δ; relative defect), NaN where the reference derivative does not exist.
+    """
 
     fits: list[OrderFit]
-    library_defect: float
+    library: list[tuple[str, float]]
+
+    @property
+    def library_defect(self) -> float:
+        """The largest finite library defect (NaN when none could be formed)."""
+        return max((d for _, d in self.library if math.isfinite(d)), default=math.nan)
 
 
 def directions(partition: SaddlePartition, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -409,7 +419,7 @@ def remainder_fits(
     w_n_var = w_n.detach().clone().requires_grad_(True)
     expansion = SaddleExpansion(partition, w_n_var, X)  # differentiable in w_n
     zeros = torch.zeros(partition.n_wz, dtype=DTYPE)
-    rows, defects = [], []
+    rows, library = [], []
     with mpmath.workdps(MP_DIGITS):
         X_mp, z_mp, Wn, Ez, En = (to_mp(t.numpy()) for t in (X, z, w_n, e_z, e_n))
         E = to_mp(partition.join(e_n, zeros).numpy())
@@ -434,24 +444,27 @@ def remainder_fits(
             h1_n = _mp_derivative(lambda s, Wz=Wz: ncf(_mp_h1(partition, Wn + s * En, Wz, X_mp)))
             c = (abs(net_n - net0_n - h1_coefficient * h1_n), abs(net_n) + abs(net0_n) + abs(h1_n))
             rows.append([tuple(float(v) for v in part) for part in (a, b, c)])
-            if not (mpmath.isfinite(h1_z) and mpmath.isfinite(h1_n)):
-                continue
 
-            # the library's H1 (float64, autograd) against the mpmath reference
+            # the library's H1 (float64, autograd) against the mpmath reference, at this δ
+            ref = np.vectorize(float)(H1)
+            lib = expansion.h1(w_z).detach().numpy()
+            library.append((f"library H1 vs mpmath, δ = {fmt(delta)}", float(np.abs(lib - ref).max() / max(np.abs(ref).max(), 1e-300))))
+            derivatives = (("e_z·∇_{w_z}", e_z, h1_z), ("e·∇_{w_n}", e_n, h1_n))
+            if not (mpmath.isfinite(h1_z) and mpmath.isfinite(h1_n)):  # H1 not differentiable here: nothing to compare
+                library += [(f"library {name}zᵀH1 vs mpmath, δ = {fmt(delta)}", math.nan) for name, _, _ in derivatives]
+                continue
             w_var = w_z.clone().requires_grad_(True)
             value = expansion.ncf(z, w_var)
             g_z, g_n = torch.autograd.grad(value, (w_var, w_n_var), allow_unused=True, retain_graph=True)
-            ref = np.vectorize(float)(H1)
-            lib = expansion.h1(w_z).detach().numpy()
-            defects.append(np.abs(lib - ref).max() / max(np.abs(ref).max(), 1e-300))
-            for g, e, ref_d in ((g_z, e_z, h1_z), (g_n, e_n, h1_n)):
+            for g, (name, e, ref_d) in zip((g_z, g_n), derivatives):
                 g = torch.zeros_like(e) if g is None else g
                 # relative to ‖g‖ >= |g·e|: a directional derivative may cancel to far below the gradient's size
-                defects.append(abs(float(g @ e) - float(ref_d)) / max(float(g.norm()), abs(float(ref_d)), 1e-300))
+                library.append((f"library {name}zᵀH1 vs mpmath, δ = {fmt(delta)}",
+                                abs(float(g @ e) - float(ref_d)) / max(float(g.norm()), abs(float(ref_d)), 1e-300)))
     deltas = np.array(DELTAS)
     fits = [OrderFit(name, deltas, np.array([r[k][0] for r in rows]), np.array([r[k][1] for r in rows])).fit()
             for k, name in enumerate(("value", "grad_wz", "grad_wn"))]
-    return RemainderMeasurement(fits, float(max(defects, default=math.nan)))
+    return RemainderMeasurement(fits, library)
 
 
 def _mp_derivative(f) -> mpmath.mpf:
@@ -507,13 +520,16 @@ class SaddleDecomposition(Checker):
         "the O(1) output): at each δ, (a) = max_i |H − H(w_n,0) − H1|, (b) = |e_z·∇_{w_z}zᵀ(H − H1)|, (c) = "
         "|e·∇_{w_n}zᵀ(H − H(w_n,0) − H1)| (mpmath.diff), with H1 of eq. (21) evaluated in mpmath by the backward "
         "recursion of np eqs. (46)/(49); the library's H1 (verify.saddle, float64, autograd) and its two directional "
-        "derivatives are checked against this reference (relative defect, floor 1e3·ε). A remainder counts where it "
+        "derivatives are checked against this reference at every δ (relative defect, floor 1e3·ε; one entry per quantity and δ). "
+        "A remainder counts where it "
         "exceeds 1e-45 × the sum of the magnitudes it is the difference of; the slope is the least-squares log-log slope "
         "over those δ (at least 3 points spanning a decade), its error floor the slope's standard error. The violation "
         "is the slope's shortfall below the order the statement needs: K − ½ for (a) and (c), K − 1 − ½ for (b), with "
         "K = p+2 the smallest integer order above p+1 (along a ray the remainder is piecewise polynomial in δ, so its "
-        "order is an integer). A remainder at rounding level at every δ satisfies the statement; one that cannot be "
-        "resolved over a decade, or an H1 that is not differentiable there, is inconclusive. The 'outside the "
+        "order is an integer). Each of the three remainders is an entry of its own: a remainder at rounding level at every δ, "
+        "or one that drops below rounding within a decade at a local order of at least the requirement, satisfies the "
+        "statement; one that cannot be resolved over a decade, a lower bound below the requirement, or an H1 that is not "
+        "differentiable there measures nothing (NaN, inconclusive). The 'outside the "
         "hypotheses' section (α ≠ 1, p <= 3) is measured the same way and is not part of the verdict."
     )
     tolerance = 0.0
@@ -545,29 +561,41 @@ class SaddleDecomposition(Checker):
         p = problem.net.activation.p
         measured = remainder_fits(problem.partition, problem.w_n, problem.X, problem.z, direction_seed, self.h1_coefficient)
         required = self.required_orders(p)
-        # the library's H1 against the mpmath reference: rounding level
-        shortfalls, floors = [measured.library_defect], [LIBRARY_FLOOR]
+        # the library's H1 and its two directional derivatives against the mpmath reference, at every δ: rounding level
+        checked = [Entry(defect, LIBRARY_FLOOR, label=label) for label, defect in measured.library]
+        checked += [self.order_entry(fit, required[fit.part]) for fit in measured.fits]
         measurements = {"depth": problem.net.depth, "p": p, "alpha": problem.net.activation.alpha,
                         "library_h1_defect": measured.library_defect}
-        undecided = []
         for fit in measured.fits:
             if fit.status == "fit":
-                shortfalls.append(max(0.0, required[fit.part] - fit.slope))
-                floors.append(fit.stderr)
                 measurements[f"slope_{fit.part}"] = fit.slope
             elif fit.status == "bound" and fit.slope >= required[fit.part]:
                 measurements[f"slope_{fit.part}_lower_bound"] = fit.slope  # a lower bound above the requirement
-            elif fit.status != "exact":  # unresolved, undefined, or a lower bound too low to decide
-                undecided.append(f"{fit.part} ({fit.status})")
             measurements[f"exact_{fit.part}"] = float(fit.status == "exact")
-        violation, floor = worst_case(torch.tensor(shortfalls), torch.tensor(floors), self)
+        undecided = [f"{f.part} ({f.status})" for f in measured.fits
+                     if f.status in ("unresolved", "undefined") or (f.status == "bound" and f.slope < required[f.part])]
         return Evidence(
-            violation, floor, converged=not undecided, measurements=measurements,
-            instance=f"{problem}; direction seed={direction_seed}",
+            checked, measurements=measurements, instance=f"{problem}; direction seed={direction_seed}",
             note=f"no order measured: {', '.join(undecided)}" if undecided else "; ".join(
                 f"{f.part}: {'exact' if f.status == 'exact' else ('>= ' if f.status == 'bound' else '') + f'{f.slope:.2f}'}"
                 for f in measured.fits),
         )
+
+    def order_entry(self, fit: OrderFit, required: float) -> Entry:
+        """One remainder of Assumption 1 as an entry: the fitted slope's shortfall below the order the statement needs.
+
+        A remainder at rounding level at every δ, or one whose local order is bounded below by at least the
+        requirement, satisfies the statement (violation 0). A lower bound below the requirement, a remainder that
+        cannot be resolved over a decade, or an H1 that is not differentiable there measures no order: NaN.
+        """
+        label = f"remainder slope, part {PART_NAMES[fit.part]}"
+        if fit.status == "fit":
+            return Entry(max(0.0, required - fit.slope), fit.stderr, label=label)
+        if fit.status == "exact" or (fit.status == "bound" and fit.slope >= required):
+            return Entry(0.0, 0.0, label=label)
+        why = {"bound": f"lower bound {fit.slope:.2f} below {required:g}", "unresolved": "not resolved over a decade",
+               "undefined": "H1 not differentiable"}.get(fit.status, fit.status)
+        return Entry(math.nan, math.nan, converged=False, label=f"{label}: {why}")
 
     def summarise(self, records: list) -> dict[str, float]:
         out = {}
@@ -635,15 +663,15 @@ class SaddleDecomposition(Checker):
                  "Least-squares log-log slopes of the three remainders of Assumption 1 along w_z = δŵ. The statement "
                  "needs K > p+1 (value, ∇_{w_n}) and K − 1 > p (∇_{w_z}); the proof in np §B.2 gives 2p+1, 2p, 2p+1 "
                  "(digest item 23). 'exact' = at rounding level for every δ; '>= s' = the remainder drops below rounding "
-                 "within a decade, at a local order of at least s.", "",
-                 "| network; G_z | value (a) | ∇_{w_z} (b) | ∇_{w_n} (c) | proof orders | verdict |", "|---|---|---|---|---|---|"]
+                 "within a decade, at a local order of at least s.", ""]
+        rows = []
         for r in result.records:
             m, p = r.measurements, int(r.measurements["p"])
-            cells = [f"{m[f'slope_{k}']:.3f}" if f"slope_{k}" in m else f">= {m[f'slope_{k}_lower_bound']:.1f}"
+            cells = [fmt(m[f"slope_{k}"], 4) if f"slope_{k}" in m else f">= {fmt(m[f'slope_{k}_lower_bound'], 3)}"
                      if f"slope_{k}_lower_bound" in m else ("exact" if m.get(f"exact_{k}") else "–")
                      for k in ("value", "grad_wz", "grad_wn")]
-            lines.append(f"| {'; '.join(r.instance.split('; ')[:2])} | " + " | ".join(cells)
-                         + f" | {2 * p + 1}, {2 * p}, {2 * p + 1} | {r.verdict} |")
+            rows.append(["; ".join(r.instance.split("; ")[:2]), *cells, f"{2 * p + 1}, {2 * p}, {2 * p + 1}", r.verdict])
+        lines.append(markdown_table(["network; G_z", "value (a)", "∇_{w_z} (b)", "∇_{w_n} (c)", "proof orders", "verdict"], rows))
         outside_md, figure = outside_hypotheses(figure_dir / f"{self.id}-remainders.png")
         return "\n".join(lines) + "\n\n" + outside_md, [str(figure)]
 
@@ -683,10 +711,8 @@ def outside_hypotheses(figure_path) -> tuple[str, object]:
              "n-pre-activation at a kink of σ; 'kink': h_2 = N_2 g_1(x_i) = 0 for both n-neurons at the sample where the "
              "layer-1 z-neuron is most active, where H1 uses the Clarke element σ'(0) = (1+α)/2 (p = 1; torch's choice, "
              "mirrored in the mpmath reference). min abs(h_2) is the smallest n-pre-activation of layer 2 over the samples. "
-             "The statement needs value and ∇_{w_n} slopes > p+1 and a ∇_{w_z} slope > p (by ½: orders are integers).", "",
-             "| α | p | point | min abs(h_2) | value (a) | ∇_{w_z} (b) | ∇_{w_n} (c) | orders of the statement? |",
-             "|---|---|---|---|---|---|---|---|"]
-    short = []
+             "The statement needs value and ∇_{w_n} slopes > p+1 and a ∇_{w_z} slope > p (by ½: orders are integers).", ""]
+    short, rows = [], []
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharex=True)
     for alpha, p, kink in itertools.product((0.0, 0.5), (1, 2, 3), (False, True)):
         problem, w_n = _outside_problem(alpha, p, kink)
@@ -696,14 +722,13 @@ def outside_hypotheses(figure_path) -> tuple[str, object]:
         point = "kink" if kink else "generic"
         cells = []
         for f, need in zip(fits, (p + 1, p, p + 1)):
-            cells.append("exact" if f.status == "exact" else f"{f.slope:.2f} ± {f.stderr:.1g}" if f.status == "fit" else
-                         f">= {f.slope:.1f}" if f.status == "bound" else "H1 not differentiable" if f.status == "undefined"
+            cells.append("exact" if f.status == "exact" else f"{fmt(f.slope, 3)} ± {fmt(f.stderr, 1)}" if f.status == "fit" else
+                         f">= {fmt(f.slope, 2)}" if f.status == "bound" else "H1 not differentiable" if f.status == "undefined"
                          else f.status)
             if f.status != "exact" and not (f.status in ("fit", "bound") and f.slope > need + 0.5):
                 short.append(f"α = {alpha:g}, p = {p}, {point}: {f.part} {cells[-1]} (needs > {need})")
         ok = all(f.status == "exact" or (f.status in ("fit", "bound") and f.slope > need + 0.5) for f, need in zip(fits, (p + 1, p, p + 1)))
-        lines.append(f"| {alpha:g} | {p} | {point} | {float(h2.abs().min()):.1g} | " + " | ".join(cells)
-                     + f" | {'yes' if ok else '**no**'} |")
+        rows.append([fmt(alpha), p, point, fmt(float(h2.abs().min()), 1), *cells, "yes" if ok else "**no**"])
         if alpha == 0.0:
             for ax, f in zip(axes, fits):
                 ax.loglog(f.deltas, np.maximum(f.remainders, 1e-300), "o-" if kink else "s--", ms=3, label=f"p={p}, {point}")
@@ -716,7 +741,9 @@ def outside_hypotheses(figure_path) -> tuple[str, object]:
     fig.tight_layout()
     fig.savefig(figure_path, dpi=100)
     plt.close(fig)
-    lines += ["", "Orders below the statement's: " + ("; ".join(short) if short else "none") + ".", "",
+    lines += [markdown_table(["α", "p", "point", "min abs(h_2)", "value (a)", "∇_{w_z} (b)", "∇_{w_n} (c)", "orders of the statement?"],
+                             rows),
+              "", "Orders below the statement's: " + ("; ".join(short) if short else "none") + ".", "",
               "Reading: at generic points (no n-pre-activation at 0) every order is at least the statement's for p = 1, 2, 3 "
               "as well; p >= 4 is what the proof's Taylor argument needs, not what the conclusion needs at such points "
               "(slopes between integers are two orders mixing over the grid, the crossover set by how small the "
@@ -864,7 +891,10 @@ class SaddleKKTBalance(Checker):
         "λ = ⟨g, w̄_z⟩ and r = g − λw̄_z: λC̄_l = −r_{C_l} exactly when ∂N/∂C = 0, so ‖C̄_l‖ has floor "
         "(‖r_{C_l}‖ + 64ε‖g‖)/λ; Euler gives λ(‖Ā_l[j]‖² − p‖B̄_{l+1}[:,j]‖²) = −⟨Ā_l[j], r⟩ + p⟨B̄_{l+1}[:,j], r⟩, so the "
         "balance has floor (|⟨Ā_l[j], r⟩| + p|⟨B̄_{l+1}[:,j], r⟩| + (τ + 64ε)‖g‖)/λ (τ: the kink threshold of the Clarke "
-        "certificate); the full-row/column balance adds the C̄ floors. Violations are absolute (‖w̄_z‖ = 1)."
+        "certificate); the full-row/column balance adds the C̄ floors. Violations are absolute (‖w̄_z‖ = 1). Entries, each "
+        "decided against its own bound: every separation and homogeneity defect and ∂N/∂C at each random w_z, and at each "
+        "kept KKT point every ‖C̄_l‖ and both balances of every z-neuron; an instance without a certified positive KKT "
+        "point is inconclusive (its separation entries can still fail it)."
     )
     tolerance = 1e-12
     floor_factor = 2.0
@@ -895,7 +925,7 @@ class SaddleKKTBalance(Checker):
         extra = zz_display_term(expansion, z)
         return lambda w_z: base(w_z) + extra(w_z)
 
-    def _separation(self, expansion: SaddleExpansion, z: torch.Tensor, objective, seed: int) -> torch.Tensor:
+    def _separation(self, expansion: SaddleExpansion, z: torch.Tensor, objective, seed: int) -> list[Entry]:
         """Relative defects of the §3.3 separation, of the homogeneity of each term, and of ∂N/∂C = 0, at random w_z."""
         partition, p = expansion.partition, expansion.partition.net.activation.p
         gen = torch.Generator().manual_seed(seed)
@@ -904,17 +934,21 @@ class SaddleKKTBalance(Checker):
         total = sum((z * t).sum(dim=(-3, -2, -1)) for t in terms)
         scale = sum((z.abs() * t.abs()).sum(dim=(-3, -2, -1)) for t in terms)  # what rounding is relative to
         separation = (expansion.ncf(z, w_z) - total).abs() / scale.clamp_min(1e-300)
+        floor = 1e3 * EPS
+        checked = [Entry(float(v), floor, label=f"§3.3 separation, random w_z {i + 1}") for i, v in enumerate(separation)]
         c = (0.5 + 1.5 * torch.rand(4, 1, 1, generator=gen, dtype=DTYPE))
         blocks = partition.blocks(w_z)
-        homogeneity = []
+        degree = self.term_degree(p)
         for term in expansion.terms:
             b, a = blocks.B[term.layer + 1].transpose(-1, -2), blocks.A[term.layer]  # (4, Δ_l, ·)
-            scaled, base = term(c * b, c * a), c[..., None] ** self.term_degree(p) * term(b, a)  # c: (4, 1, 1, 1)
-            homogeneity.append((scaled - base).abs().amax(dim=(-3, -2, -1)) / base.abs().amax(dim=(-3, -2, -1)).clamp_min(1e-300))
+            scaled, base = term(c * b, c * a), c[..., None] ** degree * term(b, a)  # c: (4, 1, 1, 1)
+            defect = (scaled - base).abs().amax(dim=(-3, -2, -1)) / base.abs().amax(dim=(-3, -2, -1)).clamp_min(1e-300)
+            checked += [Entry(float(v), floor, label=f"H_(1,{term.layer}) is {degree}-homogeneous, random w_z {i + 1}")
+                        for i, v in enumerate(defect)]
         _, g = _value_grad(objective, w_z[0])
         dN_dC = math.sqrt(sum(float(C.pow(2).sum()) for C in partition.blocks(g).C.values()))
-        mechanism = torch.tensor([dN_dC / max(float(g.norm()), 1e-300)], dtype=DTYPE)
-        return torch.cat([separation, *homogeneity, mechanism])
+        checked.append(Entry(dN_dC / max(float(g.norm()), 1e-300), floor, label="∂N/∂C = 0, random w_z 1"))
+        return checked
 
     def kkt_points(self, expansion: SaddleExpansion, z: torch.Tensor, seed: int, clarke_attempts: int | None = None):
         """(certified positive KKT points of max_{‖w_z‖=1} zᵀH1 among the best restarts, best first; the ascent)."""
@@ -941,49 +975,50 @@ class SaddleKKTBalance(Checker):
         problem, seed = instance
         partition, p = problem.partition, problem.net.activation.p
         expansion = SaddleExpansion(partition, problem.w_n, problem.X)
-        identity = self._separation(expansion, problem.z, self.objective(expansion, problem.z), seed)
-        violations, floors = [identity], [torch.full_like(identity, 1e3 * EPS)]
+        checked = self._separation(expansion, problem.z, self.objective(expansion, problem.z), seed)
+        separation_defect = max(e.violation for e in checked if e.label.startswith("§3.3"))
         points, _ = self.kkt_points(expansion, problem.z, seed)
         active = []
-        for point in points:
-            v, f, carrying = self._kkt_defects(partition, p, point)
-            violations.append(v)
-            floors.append(f)
+        for k, point in enumerate(points, start=1):
+            point_entries, carrying = self._kkt_defects(partition, p, point, f"KKT point {k}")
+            checked += point_entries
             active.append(carrying)
-        violation, floor = worst_case(torch.cat(violations), torch.cat(floors), self)
+        if not points:  # the separation was checked, Lemma 9 itself was not
+            checked.append(Entry(math.nan, math.nan, converged=False, label="Lemma 9: no certified positive KKT point"))
         return Evidence(
-            violation, floor, converged=bool(points),
+            checked,
             measurements={"kkt_points": len(points), "kkt_residual": max((q.residual for q in points), default=math.nan),
-                          "separation_defect": float(identity.max()), "kinks_at_kkt": sum(q.n_kinks for q in points),
+                          "separation_defect": separation_defect, "kinks_at_kkt": sum(q.n_kinks for q in points),
                           "active_z_neurons": min(active, default=math.nan), "z_neurons": sum(partition.deltas),
                           "completion_zeroed": max((q.zeroed for q in points), default=0.0)},
             instance=f"{problem}; ascent seed={seed}",
             note="" if points else "no certified positive KKT point",
         )
 
-    def _kkt_defects(self, partition: SaddlePartition, p: int, point: KKTPoint) -> tuple[torch.Tensor, torch.Tensor, int]:
-        """Violations and floors of C̄_l = 0, of the (A, B) balance and of the full-row/column balance, per neuron."""
+    def _kkt_defects(self, partition: SaddlePartition, p: int, point: KKTPoint, name: str) -> tuple[list[Entry], int]:
+        """Entries of C̄_l = 0 (per layer), of the (A, B) balance and of the full-row/column balance (per z-neuron)."""
         blocks, r_blocks = partition.blocks(point.w_z), partition.blocks(point.grad - point.lam * point.w_z)
         rounding = 64 * EPS * float(point.grad.norm())
         c_floor = {l: (float(r_blocks.C[l].norm()) + rounding) / point.lam for l in blocks.C}
-        violations = [float(blocks.C[l].norm()) for l in blocks.C]
-        floors = list(c_floor.values())
+        checked = [Entry(float(blocks.C[l].norm()), c_floor[l], label=f"{name}: ‖C̄_{l}‖ = 0") for l in blocks.C]
         active = 0
         for l in range(1, partition.depth):
             A, B = blocks.A[l], blocks.B[l + 1]
             a_in, b_out = (A * A).sum(-1), (B * B).sum(-2)
             slack = ((A * r_blocks.A[l]).sum(-1).abs() + p * (B * r_blocks.B[l + 1]).sum(-2).abs()
                      + (point.tau + 64 * EPS) * point.grad.norm()) / point.lam
-            violations += (a_in - self.balance_factor(p) * b_out).abs().tolist()
-            floors += slack.tolist()
+            balance = (a_in - self.balance_factor(p) * b_out).abs()
             # full rows and columns of the z-neurons: [A_l[j], C_l[j]] in, [B_{l+1}[:,j]; C_{l+1}[:,j]] out
             c_in = (blocks.C[l] ** 2).sum(-1) if l in blocks.C else torch.zeros_like(a_in)
             c_out = (blocks.C[l + 1] ** 2).sum(-2) if l + 1 in blocks.C else torch.zeros_like(b_out)
-            violations += (a_in + c_in - self.balance_factor(p) * (b_out + c_out)).abs().tolist()
+            full = (a_in + c_in - self.balance_factor(p) * (b_out + c_out)).abs()
             c_slack = c_floor.get(l, 0.0) ** 2 + p * c_floor.get(l + 1, 0.0) ** 2
-            floors += (slack + c_slack).tolist()
+            for j, neuron in enumerate(partition.z_neurons[l - 1]):
+                where = f"{name}, layer {l}, z-neuron {neuron}"
+                checked.append(Entry(float(balance[j]), float(slack[j]), label=f"{where}: ‖Ā_l[j]‖² = p‖B̄_(l+1)[:,j]‖²"))
+                checked.append(Entry(float(full[j]), float(slack[j]) + c_slack, label=f"{where}: full row/column balance"))
             active += int(((a_in + b_out) > 1e-6).sum())
-        return torch.tensor(violations, dtype=DTYPE), torch.tensor(floors, dtype=DTYPE), active
+        return checked, active
 
     def obligations(self) -> list[Obligation]:
         out = []
@@ -1071,9 +1106,8 @@ def sparsity_figure(checker: SaddleKKTBalance, path) -> str:
              "Gaussian data n = 20, w_n ~ N(0,1) rescaled per layer, z ~ N(0, I); the best certified positive KKT point of "
              "max_{‖w_z‖=1} zᵀH1 from the checker's restarts (np Theorem 7: w_z near the saddle converges in direction to "
              "such a point). Top: a random unit w_z (initialisation); bottom: the KKT point; n-weights are blank. Lemma 9: "
-             "C̄_2 = 0, and a z-neuron's incoming row is zero iff its outgoing column is.", "",
-             "| σ | point | value zᵀH1 | KKT residual | ‖C̄_2‖ | z-neurons carrying weight (layer: index: ‖Ā_l[j]‖², p‖B̄_{l+1}[:,j]‖²) |",
-             "|---|---|---|---|---|---|"]
+             "C̄_2 = 0, and a z-neuron's incoming row is zero iff its outgoing column is.", ""]
+    rows = []
     cases = [("x²", Activation(1.0, 2)), ("ReLU", Activation(0.0, 1))]
     fig, axes = plt.subplots(2 * len(cases), 3, figsize=(12, 2.6 * 2 * len(cases)), gridspec_kw={"width_ratios": [10, 6, 6]})
     for row, (name, act) in enumerate(cases):
@@ -1087,18 +1121,17 @@ def sparsity_figure(checker: SaddleKKTBalance, path) -> str:
         if points:
             w_z, value, residual, label = points[0].w_z, points[0].lam / (act.p + 1), points[0].residual, "KKT point"
             if points[0].zeroed:
-                label += (f" (Clarke completion: {points[0].n_kinks} kinks; weight {points[0].zeroed:.2g} outside the "
+                label += (f" (Clarke completion: {points[0].n_kinks} kinks; weight {fmt(points[0].zeroed, 2)} outside the "
                           "dominant layer set to 0)")
         else:
             w_z, value, residual = ascent.u[0], float(ascent.value[0]), float(ascent.kkt_residual[0])
             label = "best restart, not certified"
         blocks = partition.blocks(w_z)
-        carrying = [f"{l}: {j}: {float(blocks.A[l][j].pow(2).sum()):.3g}, {act.p * float(blocks.B[l + 1][:, j].pow(2).sum()):.3g}"
+        carrying = [f"{l}: {j}: {fmt(float(blocks.A[l][j].pow(2).sum()))}, {fmt(act.p * float(blocks.B[l + 1][:, j].pow(2).sum()))}"
                     for l in (1, 2) for j in range(partition.deltas[l - 1])
                     if float(blocks.A[l][j].pow(2).sum() + blocks.B[l + 1][:, j].pow(2).sum()) > 1e-6]
-        lines.append(f"| {name} | {label} | {value:.4g} | {residual:.2g} | {float(blocks.C[2].norm()):.2g} | "
-                     + "; ".join(carrying) + " |")
-        shown.append((f"{label.split(' (')[0]} (residual {residual:.1g})", w_z))
+        rows.append([name, label, fmt(float(value), 4), fmt(float(residual), 2), fmt(float(blocks.C[2].norm()), 2), "; ".join(carrying)])
+        shown.append((f"{label.split(' (')[0]} (residual {fmt(float(residual), 1)})", w_z))
         for k, (label, w_z) in enumerate(shown):
             full = partition.join(torch.full((partition.n_wn,), math.nan, dtype=DTYPE), w_z)
             for l, W in enumerate(partition.net.split(full), start=1):
@@ -1111,6 +1144,8 @@ def sparsity_figure(checker: SaddleKKTBalance, path) -> str:
             fig.colorbar(im, ax=list(axes[2 * row + k]), fraction=0.02)
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
+    lines.append(markdown_table(["σ", "point", "value zᵀH1", "KKT residual", "‖C̄_2‖",
+                                 "z-neurons carrying weight (layer: index: ‖Ā_l[j]‖², p‖B̄_{l+1}[:,j]‖²)"], rows))
     lines += ["", "Clarke: the n-network's σ' enters H1 only through v_{l+1}, which is fixed in this problem, so any Clarke "
               "element there just selects one H1 (np Lemma 9 allows any). But for p = 1, α ≠ 1 the objective is itself "
               "non-smooth in A_l where a z-neuron's pre-activation A_l[j,:]g_{l−1}(x_i) vanishes, and KKT points do sit "

@@ -1,32 +1,43 @@
 """homcheck's engine: homogeneous networks, NCF machinery, strategies, checkers, runner, reports.
 
-The names most users need are re-exported here; the modules are small and flat (see README).
+The names most users need are re-exported here and imported on first use (so that
+``homcheck --help`` does not pay for torch); the modules are small and flat (see README).
 """
 
-from verify.checker import Checker, Context, Evidence, Mutant, Obligation, Verdict, register
-from verify.errors import InputError
-from verify.ncf import constrained_ncf_max, kkt_residual, ncf, polish_kkt, stationarity
-from verify.nets import Activation, FeedForward, homogeneity_degree, resolve_device
-from verify.pursuit import NeuronPursuitRegressor, SmallInitGDRegressor
+from __future__ import annotations
 
-__all__ = [
-    "Activation",
-    "Checker",
-    "Context",
-    "Evidence",
-    "FeedForward",
-    "InputError",
-    "Mutant",
-    "NeuronPursuitRegressor",
-    "Obligation",
-    "SmallInitGDRegressor",
-    "Verdict",
-    "constrained_ncf_max",
-    "homogeneity_degree",
-    "kkt_residual",
-    "ncf",
-    "polish_kkt",
-    "register",
-    "resolve_device",
-    "stationarity",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Checker": "verify.checker",
+    "Context": "verify.checker",
+    "Entry": "verify.checker",
+    "Evidence": "verify.checker",
+    "Mutant": "verify.checker",
+    "Obligation": "verify.checker",
+    "Verdict": "verify.checker",
+    "entries": "verify.checker",
+    "register": "verify.checker",
+    "InputError": "verify.errors",
+    "constrained_ncf_max": "verify.ncf",
+    "kkt_residual": "verify.ncf",
+    "ncf": "verify.ncf",
+    "polish_kkt": "verify.ncf",
+    "stationarity": "verify.ncf",
+    "Activation": "verify.nets",
+    "FeedForward": "verify.nets",
+    "homogeneity_degree": "verify.nets",
+    "resolve_device": "verify.nets",
+    "NeuronPursuitRegressor": "verify.pursuit",
+    "SmallInitGDRegressor": "verify.pursuit",
+    "load_counterexample": "verify.replay",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'verify' has no attribute {name!r}")

@@ -3,29 +3,34 @@
 A checker has
   * ``id`` (``np.lemma3``), ``title``, ``source`` (paper key + number) and ``statement``;
   * ``hypotheses``: a Hypothesis strategy of instances satisfying the statement's assumptions;
-  * ``claim(instance, ctx)`` → :class:`Evidence`: a normalised violation (0 = holds exactly)
-    and the numerical error floor it can be trusted to;
+  * ``claim(instance, ctx)`` → :class:`Evidence`: every *entry* the claim checked on that
+    instance (a restart, a neuron, a fit), each with its normalised violation (0 = holds
+    exactly) and the numerical error floor it can be trusted to;
   * ``obligations()``: sympy proof obligations on small symbolic instances;
-  * ``mutants``: deliberately wrong variants of the statement, each a set of attribute
-    overrides of the checker (``Mutant("factor p+1", balance_factor=lambda p: p + 1)``), so
-    that a claim reads like the statement and a mutant is that statement with one part changed.
+  * ``mutants``: deliberately wrong variants of the statement (at least one), each a set of
+    attribute overrides of the checker (``Mutant("factor p+1", balance_factor=lambda p: p + 1)``),
+    so that a claim reads like the statement and a mutant is that statement with one part changed.
 
-Deciding one instance (``Checker.decide``): the claim holds if
-violation <= tolerance + floor_factor·error_floor and the floor is small enough to support a
-decision (error_floor <= max_error_floor); it fails if the violation exceeds that bound; any
-other outcome (NaN, non-convergence, a floor too large to decide) is INCONCLUSIVE.
+Deciding one entry (``Checker.decide_entry``), in this order:
+  1. a finite violation above ``tolerance + floor_factor·error_floor`` (its *bound*) FAILS,
+     whether or not the numerics behind it converged;
+  2. a non-finite violation or floor, ``converged=False``, or a floor above ``max_error_floor``
+     (too imprecise to decide) is INCONCLUSIVE;
+  3. otherwise the entry PASSES.
+A negative violation is a defect of the checker (:class:`CheckerDefect`), never a PASS.
+
+Deciding one instance (``Checker.decide``): FAIL if any entry fails, whatever the others say;
+otherwise INCONCLUSIVE if any entry is inconclusive (or there is no entry at all); otherwise PASS.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
-
-import torch
-from hypothesis import strategies as st
 
 from verify.errors import InputError
 
@@ -34,27 +39,96 @@ class Verdict(str, Enum):
     PASS = "PASS"
     FAIL = "FAIL"
     INCONCLUSIVE = "INCONCLUSIVE"
+    CRASHED = "CRASHED"
 
     def __str__(self) -> str:
         return self.value
 
 
-@dataclass
-class Evidence:
-    """What a claim measured on one instance.
+class CheckerDefect(RuntimeError):
+    """A claim broke the contract (e.g. a negative violation): a bug in the checker, not a verdict."""
 
-    violation: normalised distance from the statement (0 = exact); error_floor: what the
-    numerics of this instance can be trusted to; converged: False when the optimiser or
-    integrator behind the instance did not reach its target (→ INCONCLUSIVE);
-    measurements: named numbers for the report; instance: a short description.
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing a claim checked on an instance (a restart, a neuron, a fit, a δ).
+
+    violation: normalised distance from the statement, ≥ 0 (0 = exact); error_floor: what the
+    numerics behind this entry can be trusted to; converged: False when the optimiser or
+    integrator behind it did not reach its target; label: which entry it is, for the report.
     """
 
     violation: float
     error_floor: float = 0.0
     converged: bool = True
+    label: str = ""
+
+
+@dataclass
+class Evidence:
+    """What a claim measured on one instance: its entries, each decided on its own.
+
+    measurements: named numbers for the report; instance: a short description; note: a remark.
+    An Evidence with no entries is INCONCLUSIVE (the statement was not exercised on this instance).
+    """
+
+    entries: Sequence[Entry]
     measurements: dict[str, float] = field(default_factory=dict)
     instance: str = ""
     note: str = ""
+
+    @classmethod
+    def single(cls, violation: float, error_floor: float = 0.0, converged: bool = True, label: str = "",
+               **kwargs: Any) -> Evidence:
+        """Evidence of a claim that checks one entry."""
+        return cls([Entry(float(violation), float(error_floor), bool(converged), label)], **kwargs)
+
+    @classmethod
+    def undecided(cls, reason: str, **kwargs: Any) -> Evidence:
+        """The statement could not be exercised on this instance (e.g. no positive KKT point found)."""
+        return cls([Entry(math.nan, math.nan, False, reason)], note=kwargs.pop("note", reason), **kwargs)
+
+
+def entries(violations: Any, error_floors: Any, *, label: str = "entry", converged: Any = True,
+            labels: Sequence[str] | None = None) -> list[Entry]:
+    """One :class:`Entry` per element of ``violations`` (a tensor, array or sequence).
+
+    ``error_floors`` and ``converged`` are scalars or of the same length; entries are labelled
+    ``labels[i]`` or ``f"{label} {i}"``.
+    """
+    v = _floats(violations)
+    f = _floats(error_floors, len(v))
+    c = [bool(x) for x in _broadcast(converged, len(v))]
+    if len(f) != len(v) or len(c) != len(v):
+        raise CheckerDefect(f"entries: {len(v)} violations but {len(f)} floors and {len(c)} convergence flags")
+    names = list(labels) if labels is not None else [f"{label} {i}" for i in range(len(v))]
+    return [Entry(a, b, k, n) for a, b, k, n in zip(v, f, c, names, strict=True)]
+
+
+def _broadcast(x: Any, n: int) -> list:
+    if hasattr(x, "tolist"):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x] * n
+
+
+def _floats(x: Any, n: int | None = None) -> list[float]:
+    if hasattr(x, "detach"):
+        x = x.detach().flatten().double().cpu()
+    if hasattr(x, "tolist"):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)):
+        return [float(a) for a in _flatten(x)]
+    return [float(x)] * (1 if n is None else n)
+
+
+def _flatten(xs: Iterable) -> Iterable:
+    for x in xs:
+        if isinstance(x, (list, tuple)):
+            yield from _flatten(x)
+        else:
+            yield x
 
 
 @dataclass
@@ -71,7 +145,7 @@ class Obligation:
 class Context:
     """Run settings a claim may need: torch device and the run's seed."""
 
-    device: torch.device = torch.device("cpu")
+    device: Any = "cpu"
     seed: int = 0
 
 
@@ -108,7 +182,8 @@ class Checker:
     mutants: ClassVar[list[Mutant]] = []
     mutant: Mutant | None = None
 
-    def hypotheses(self) -> st.SearchStrategy:
+    def hypotheses(self) -> Any:
+        """A Hypothesis strategy of instances satisfying the statement's assumptions."""
         raise NotImplementedError
 
     def claim(self, instance: Any, ctx: Context) -> Evidence:
@@ -132,65 +207,52 @@ class Checker:
         return "", []
 
     def bound(self, error_floor: float) -> float:
-        """Largest violation explained by the numerics of an instance with this floor."""
+        """Largest violation explained by the numerics of an entry with this floor."""
         return self.tolerance + self.floor_factor * error_floor
 
-    def decide(self, ev: Evidence) -> Verdict:
-        v, f = ev.violation, ev.error_floor
-        if not (math.isfinite(v) and math.isfinite(f)) or not ev.converged:
-            return Verdict.INCONCLUSIVE
-        if v > self.bound(f):
+    def decide_entry(self, entry: Entry) -> Verdict:
+        """The verdict on one entry (module docstring, rules 1–3)."""
+        v, f = entry.violation, entry.error_floor
+        if v < 0:
+            raise CheckerDefect(f"{self.id}: negative violation {v!r} on {entry.label or 'an entry'} "
+                                "(a violation is a distance from the statement, ≥ 0)")
+        if math.isfinite(v) and math.isfinite(f) and v > self.bound(f):
             return Verdict.FAIL
-        if f > self.max_error_floor:
+        if not (math.isfinite(v) and math.isfinite(f)) or not entry.converged or f > self.max_error_floor:
             return Verdict.INCONCLUSIVE
         return Verdict.PASS
 
-
-def worst_case(violations: torch.Tensor, floors: torch.Tensor, checker: Checker) -> tuple[float, float]:
-    """(violation, floor) of the entry that is furthest beyond its own bound.
-
-    Many restarts or neurons are checked per instance; each has its own error floor, so the
-    worst is the one with the largest violation / bound ratio, not the largest violation.
-    """
-    v, f = violations.detach().flatten().double(), floors.detach().flatten().double()
-    if v.numel() == 0:
-        return 0.0, 0.0
-    bad = ~(torch.isfinite(v) & torch.isfinite(f))
-    if bool(bad.any()):
-        i = int(bad.nonzero()[0])
-        return float(v[i]), float(f[i])
-    i = int(torch.argmax(v / (checker.tolerance + checker.floor_factor * f)))
-    return float(v[i]), float(f[i])
+    def decide(self, evidence: Evidence) -> Verdict:
+        """The verdict on one instance: FAIL if any entry fails, else INCONCLUSIVE if any is undecided."""
+        verdicts = [self.decide_entry(e) for e in evidence.entries]
+        if Verdict.FAIL in verdicts:
+            return Verdict.FAIL
+        if not verdicts or Verdict.INCONCLUSIVE in verdicts:
+            return Verdict.INCONCLUSIVE
+        return Verdict.PASS
 
 
 REGISTRY: dict[str, Checker] = {}
 
 
 def register(cls: type[Checker]) -> type[Checker]:
-    """Class decorator: add a checker to the catalogue under its id."""
-    if cls.id in REGISTRY:
-        raise ValueError(f"checker id {cls.id!r} registered twice")
+    """Class decorator: add a checker to the catalogue under its id.
+
+    Refused (InputError, naming the class's module) when the id is taken, a descriptive field
+    is missing, or the checker declares no mutant: a checker that cannot be shown to fail proves
+    nothing.
+    """
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    cid = getattr(cls, "id", "")
+    if not cid:
+        raise InputError(f"checker {where} has no id")
+    if cid in REGISTRY:
+        other = type(REGISTRY[cid])
+        raise InputError(f"checker id {cid!r} of {where} is already registered by {other.__module__}.{other.__qualname__}")
     for name in ("title", "source", "statement"):
         if not getattr(cls, name, ""):
-            raise ValueError(f"checker {cls.id!r} needs a {name}")
-    REGISTRY[cls.id] = cls()
+            raise InputError(f"checker {cid!r} ({where}) needs a {name}")
+    if not getattr(cls, "mutants", None):
+        raise InputError(f"checker {cid!r} ({where}) declares no mutant: every checker must ship at least one")
+    REGISTRY[cid] = cls()
     return cls
-
-
-def catalogue() -> dict[str, Checker]:
-    """Every registered checker, in id order (imports the built-in theorem modules)."""
-    import theorems  # noqa: F401  (registers the built-in checkers)
-
-    return dict(sorted(REGISTRY.items()))
-
-
-def select(ids: list[str] | None) -> list[Checker]:
-    """Checkers by id (all when ``ids`` is empty); an unknown id is an InputError."""
-    known = catalogue()
-    if not ids:
-        return list(known.values())
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise InputError(f"unknown checker id {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
-    return [known[i] for i in ids]
-

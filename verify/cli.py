@@ -1,31 +1,31 @@
-"""The ``homcheck`` command.
+"""The ``homcheck`` command (see ``homcheck --help``).
 
-    homcheck list
-    homcheck run [IDS...] [--profile ci|dev|thorough] [--seed N] [--device auto|cpu|cuda] [--out DIR]
-    homcheck mutants [IDS...] [--profile ...] [--seed N] [--device ...]
-    homcheck experiment NAME [--seed N] [--device ...] [--out DIR]     (a paper's experiment, reproduced)
-
-Exit codes: 0 all PASS (mutants: all killed); 1 a FAIL or a surviving mutant; 2 bad usage or
-input (one line on stderr); 3 only INCONCLUSIVE results besides PASS.
+Heavy libraries (torch, cvxpy, matplotlib, scikit-learn) are imported only by the commands that
+need them, so ``homcheck --help`` answers at once. Bad usage is detected before any work starts
+and reported in one line on stderr with exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-import torch
-from tqdm import tqdm
-
-from verify.checker import Verdict, catalogue, select
 from verify.errors import InputError
-from verify.experiments import experiments, get_experiment
-from verify.nets import resolve_device
-from verify.report import write_report
-from verify.runner import run_checker, run_mutants
-from verify.strategies import PROFILES, profile_settings
+from verify.profiles import PROFILES, profile
+
+EXIT_CODES = {
+    0: "every verdict PASS (mutants: every mutant killed)",
+    1: "a FAIL, or a mutant that survived",
+    2: "bad usage or input (one line on stderr)",
+    3: "no FAIL and no crash, but some verdict INCONCLUSIVE (or a mutant undecided)",
+    4: "a checker crashed (its report holds the traceback; the run went on)",
+}
+DEVICES = ("auto", "cpu", "cuda")
+MAX_SEED = 2**32 - 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,100 +33,262 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: an integer from 0 to {MAX_SEED}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: an integer from 0 to {MAX_SEED}")
+    return value
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("homcheck")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="homcheck", description="Property-based verification of theorems on homogeneous neural networks.")
+    epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items())
+    profiles = ", ".join(f"{p.name} ({p.max_examples} instances, ≥ {p.min_decided} decided)" for p in PROFILES.values())
+    parser = _Parser(prog="homcheck", description="Property-based verification of theorems on homogeneous neural networks.",
+                     epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"homcheck {_version()}")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                        help="import MODULE first (it registers your own checkers)")
+                        help="import MODULE after the built-ins (it registers your own checkers)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the catalogue of checkers and experiments")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=_seed, default=0, help="seed of every random choice (default 0)")
+        p.add_argument("--device", choices=DEVICES, default="auto", help="torch device (default auto: cuda when present)")
+
+    for name, help_text in (("run", "run checkers and write reports"), ("mutants", "check that every mutant is killed")):
+        p = sub.add_parser(name, help=help_text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("ids", nargs="*", help="checker ids (default: all)")
+        p.add_argument("--profile", choices=list(PROFILES), default="dev", help=f"Hypothesis profile: {profiles}")
+        common(p)
+        p.add_argument("--out", default="reports", help="report directory (default reports/)")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar (the per-checker lines stay)")
+        if name == "run":
+            p.add_argument("--no-mutants", action="store_true", help="skip the mutants (faster)")
+            p.add_argument("--replay", action="store_true",
+                           help="first replay the failing examples saved for this checker, profile and seed (reported apart)")
     exp = sub.add_parser("experiment", help="reproduce one of a paper's experiments and write its report")
     exp.add_argument("name", help="experiment name (see `homcheck list`)")
-    exp.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    exp.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    common(exp)
     exp.add_argument("--out", default="reports", help="report directory (default reports/)")
-    for name, help_text in (("run", "run checkers and write reports"), ("mutants", "check that every mutant is killed")):
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("ids", nargs="*", help="checker ids (default: all)")
-        p.add_argument("--profile", default="dev", help=f"Hypothesis profile: {', '.join(PROFILES)} (default dev)")
-        p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-        p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
-        p.add_argument("--no-progress", action="store_true", help="no progress bar")
-        if name == "run":
-            p.add_argument("--out", default="reports", help="report directory (default reports/)")
-            p.add_argument("--no-mutants", action="store_true", help="skip the mutants (faster)")
+    rep = sub.add_parser("replay", help="re-evaluate a saved counterexample (reports/counterexamples/<id>.pkl)")
+    rep.add_argument("path", help="the .pkl file a FAIL wrote")
+    rep.add_argument("--device", choices=DEVICES, default="auto", help="torch device (default auto)")
     return parser
 
 
-def _exit_code(verdicts: list[str]) -> int:
-    if any(v == Verdict.FAIL for v in verdicts):
+def writable_directory(path: str) -> Path:
+    """``path`` as a directory this process can write to (created if missing), or an InputError."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {path!r} is a file, not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".homcheck-write-test-"):
+            pass
+    except OSError as exc:
+        raise InputError(f"--out {path!r} is not a writable directory: {exc.strerror or exc}") from None
+    return out
+
+
+def exit_code(verdicts: list[str], mutant_statuses: list[str] = ()) -> int:
+    """The exit code of a run (EXIT_CODES): FAIL first, then crashes, then undecided results."""
+    if "FAIL" in verdicts or "survived" in mutant_statuses:
         return 1
-    if any(v == Verdict.INCONCLUSIVE for v in verdicts):
+    if "CRASHED" in verdicts or "crashed" in mutant_statuses:
+        return 4
+    if "INCONCLUSIVE" in verdicts or "undecided" in mutant_statuses:
         return 3
     return 0
+
+
+def _say(text: str) -> None:
+    """A status line on stderr, terminal or not (through tqdm so a live bar is not torn)."""
+    from tqdm import tqdm
+
+    tqdm.write(text, file=sys.stderr)
+
+
+def _load(plugins: list[str]) -> None:
+    from verify.catalogue import load_entry_points, load_module
+
+    load_entry_points()  # built-ins first: a clashing id then blames the plugin
+    for module in plugins:
+        load_module(module)
+
+
+def _device(name: str) -> Any:
+    import torch
+
+    from verify.nets import resolve_device
+
+    device = resolve_device(name)
+    if device.type == "cpu":
+        # homcheck's tensors are small: one intra-op thread is several times faster than
+        # oversubscribed ones (measured 25x on a loaded 2-core machine)
+        torch.set_num_threads(1)
+    return device
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        for module in args.plugin:
-            try:
-                importlib.import_module(module)
-            except ImportError as exc:
-                raise InputError(f"cannot import plugin {module!r}: {exc}") from None
+        if args.command in ("run", "mutants", "experiment"):
+            out = writable_directory(args.out)
+        _load(args.plugin)
         if args.command == "list":
-            for c in catalogue().values():
-                print(f"{c.id:<16} {c.source:<40} {c.title}")
-            for name, (_, description) in experiments().items():
-                print(f"{name:<16} {'experiment':<40} {description}")
-            return 0
-        device = resolve_device(args.device)
-        if device.type == "cpu":
-            # homcheck's tensors are small: one intra-op thread is several times faster than
-            # oversubscribed ones (measured 25x on a loaded 2-core machine)
-            torch.set_num_threads(1)
+            return _list()
+        if args.command == "replay":
+            from verify.replay import load_counterexample
+
+            saved = load_counterexample(args.path)
+            checker = saved.checker()
+            return _replay(saved, checker, _device(args.device))
+        device = _device(args.device)
         if args.command == "experiment":
-            path = get_experiment(args.name)(Path(args.out), args.seed, device)
-            print(f"report: {path}")
-            return 0
-        checkers = select(args.ids)
-        profile = profile_settings(args.profile)
+            from verify.experiments import get_experiment
+
+            run_experiment = get_experiment(args.name)
+        else:
+            from verify.catalogue import select
+
+            checkers = select(args.ids)
+            chosen = profile(args.profile)
     except InputError as exc:
         print(f"homcheck: error: {exc}", file=sys.stderr)
         return 2
-
-    verdicts = []
+    if args.command == "experiment":
+        t0 = time.perf_counter()
+        path = run_experiment(out, args.seed, device)
+        print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
+        return 0
     if args.command == "mutants":
-        for checker in checkers:
-            results = run_mutants(checker, profile=profile, seed=args.seed, device=device)
-            for m in results:
-                print(f"{checker.id:<16} {'killed  ' if m.killed else 'SURVIVED'} {m.name}: {m.detail}")
-                verdicts.append(Verdict.PASS if m.killed else Verdict.FAIL)
-            if not results:
-                print(f"{checker.id:<16} has no mutants: a checker that cannot fail proves nothing")
-                verdicts.append(Verdict.FAIL)
-        return _exit_code(verdicts)
+        return _mutants(checkers, chosen, args, device, out)
+    return _run(checkers, chosen, args, device, out)
 
-    out = Path(args.out)
-    progress = tqdm(total=len(checkers) * profile.max_examples, unit="instance", disable=args.no_progress or None,
-                    file=sys.stderr, leave=False)
+
+def _list() -> int:
+    from verify.catalogue import catalogue
+    from verify.experiments import experiments
+
+    rows = [(c.id, c.source, c.title) for c in catalogue().values()]
+    rows += [(name, "experiment", description) for name, (_, description) in experiments().items()]
+    w0, w1 = (max(len(r[i]) for r in rows) for i in (0, 1))
+    for a, b, c in rows:
+        print(f"{a:<{w0}}  {b:<{w1}}  {c}")
+    return 0
+
+
+def _progress_bar(total: int, disabled: bool):
+    from tqdm import tqdm
+
+    # disable=None: a bar only on a terminal; the per-checker lines are printed on any stream
+    return tqdm(total=total, unit="instance", disable=True if disabled else None, file=sys.stderr, leave=False)
+
+
+def _run(checkers: list, chosen, args, device, out: Path) -> int:
+    from verify.report import RunManifest, new_run_id, write_report
+    from verify.runner import Crash, crashed_result, run_checker, versions
+
+    with_mutants = not args.no_mutants
+    manifest = RunManifest(new_run_id(), "run", [c.id for c in checkers], chosen.name, args.seed, str(device), versions(),
+                           time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    manifest.write(out)
+    t_run = time.perf_counter()
+    total = sum(chosen.max_examples * (1 + (len(c.mutants) if with_mutants else 0)) for c in checkers)
+    bar = _progress_bar(total, args.no_progress)
+    verdicts, statuses = [], []
     for checker in checkers:
-        progress.set_description(checker.id)
+        n_mut = len(checker.mutants) if with_mutants else 0
+        _say(f"{checker.id:<16} started: {chosen.max_examples} instances" + (f" + {n_mut} mutants" if n_mut else ""))
+        bar.set_description(checker.id)
+        t0 = time.perf_counter()
         try:
-            result = run_checker(checker, profile=profile, profile_name=args.profile, seed=args.seed, device=device,
-                                 with_mutants=not args.no_mutants, progress=progress)
-        except Exception as exc:  # a defect of that checker: report it, keep the others' results
-            tqdm.write(f"{checker.id:<16} CRASHED: {type(exc).__name__}: {exc}", file=sys.stderr)
-            verdicts.append(Verdict.FAIL)
-            continue
-        path = write_report(result, checker, out)
+            result = run_checker(checker, profile=chosen, seed=args.seed, device=device, database=out / ".hypothesis",
+                                 replay=args.replay, with_mutants=with_mutants, progress=bar.update)
+        except Exception as exc:  # a defect of that checker outside its claim: report it, go on
+            result = crashed_result(checker, profile=chosen, seed=args.seed, device=device, exc=exc, stage="the run",
+                                    seconds=time.perf_counter() - t0)
+        try:
+            written = write_report(result, checker, out, manifest.run_id)
+        except Exception as exc:  # the checker's report section raised
+            import traceback
+
+            result.notes.append(f"verdict before the report section crashed: {result.verdict}")
+            result.verdict = "CRASHED"
+            result.crash = Crash("(none: the report section raised)", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            written = write_report(result, checker, out, manifest.run_id)
         killed = sum(m.killed for m in result.mutants)
-        tqdm.write(f"{checker.id:<16} {result.verdict:<13} {len(result.records):>4} instances, "
-                   f"mutants killed {killed}/{len(result.mutants)}, {result.duration_s:6.1f} s  → {path}", file=sys.stderr)
+        _say(f"{checker.id:<16} {result.verdict:<13} {len(result.records)} distinct instances ({result.n_passed} passed), "
+             f"{result.n_entries} entries ({result.n_entries_decided} decided), mutants killed {killed}/{len(result.mutants)}, "
+             f"{result.duration_s:.1f} s + report {written.seconds:.1f} s → {written.markdown}")
+        if result.crash is not None:
+            _say(f"{checker.id:<16} crash: {result.crash.error}")
         verdicts.append(result.verdict)
-        verdicts += [Verdict.FAIL for m in result.mutants if not m.killed]
-    progress.close()
-    print(f"index: {out / 'index.md'}")
-    return _exit_code(verdicts)
+        statuses += [m.status for m in result.mutants]
+        manifest.results[checker.id] = result.verdict
+    bar.close()
+    manifest.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    manifest.duration_s = round(time.perf_counter() - t_run, 3)
+    manifest.write(out)
+    print(f"index: {out / 'index.md'} (run {manifest.run_id}, {manifest.duration_s:.1f} s)")
+    return exit_code(verdicts, statuses)
+
+
+def _mutants(checkers: list, chosen, args, device, out: Path) -> int:
+    from verify.files import atomic_write
+    from verify.runner import run_mutants
+
+    bar = _progress_bar(sum(chosen.max_examples * len(c.mutants) for c in checkers), args.no_progress)
+    statuses = []
+    for checker in checkers:
+        _say(f"{checker.id:<16} started: {len(checker.mutants)} mutants")
+        t0 = time.perf_counter()
+        results = run_mutants(checker, profile=chosen, seed=args.seed, device=device, progress=bar.update)
+        for m in results:
+            print(f"{checker.id:<16} {m.status:<9} {m.name}: {m.detail}")
+            if m.status == "crashed":
+                path = atomic_write(out / "crashes" / f"{checker.id}.{_slug(m.name)}.txt", f"{m.name}\n{m.detail}\n{m.traceback}")
+                _say(f"{checker.id:<16} mutant {m.name!r} crashed; traceback in {path}")
+        statuses += [m.status for m in results]
+        _say(f"{checker.id:<16} done: killed {sum(m.killed for m in results)}/{len(results)}, {time.perf_counter() - t0:.1f} s")
+    bar.close()
+    return exit_code([], statuses)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-")
+
+
+def _replay(saved, checker, device) -> int:
+    from verify.checker import Context
+    from verify.runner import record
+    from verify.tables import fmt
+
+    t0 = time.perf_counter()
+    try:
+        evidence = checker.claim(saved.instance, Context(device=device, seed=saved.seed))
+        rec = record(checker, evidence, saved.instance, time.perf_counter() - t0)
+    except Exception as exc:  # the checker's defect, not the user's: one line, exit 4
+        print(f"homcheck: {checker.id} crashed on the saved instance: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 4
+    print(f"{checker.id}: {rec.verdict} on {rec.instance}")
+    for entry in evidence.entries:
+        verdict = checker.decide_entry(entry)
+        print(f"  {verdict.value:<13} {entry.label or '(entry)'}: violation {fmt(entry.violation)}, "
+              f"error floor {fmt(entry.error_floor)}, bound {fmt(checker.bound(entry.error_floor))}")
+    return exit_code([rec.verdict])
 
 
 if __name__ == "__main__":

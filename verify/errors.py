@@ -7,10 +7,10 @@ one-line message naming the problem instead of a traceback from inside torch.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
+if TYPE_CHECKING:  # numpy and torch are imported where they are used: `homcheck --help` stays fast
+    import torch
 
 
 class InputError(ValueError):
@@ -30,6 +30,8 @@ def check_positive(name: str, value: Any) -> float:
 
 def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
+    import numpy as np
+
     if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if float(value) != int(value) or int(value) < minimum:
@@ -39,6 +41,9 @@ def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
 
 def as_data(X: Any, *, dtype: torch.dtype, device: torch.device, name: str = "X") -> torch.Tensor:
     """Validate a data matrix of shape (n, d): non-empty, finite, numeric."""
+    import numpy as np
+    import torch
+
     try:
         t = torch.as_tensor(np.asarray(X, dtype=np.float64) if not torch.is_tensor(X) else X)
     except (TypeError, ValueError) as exc:
@@ -55,6 +60,9 @@ def as_data(X: Any, *, dtype: torch.dtype, device: torch.device, name: str = "X"
 
 def as_targets(z: Any, n: int, m: int, *, dtype: torch.dtype, device: torch.device, name: str = "z") -> torch.Tensor:
     """Validate a correlation/label vector for n samples and m outputs; returns shape (n, m)."""
+    import numpy as np
+    import torch
+
     try:
         t = torch.as_tensor(np.asarray(z, dtype=np.float64) if not torch.is_tensor(z) else z)
     except (TypeError, ValueError) as exc:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-
-import torch
+from typing import Any
 
 from verify.errors import InputError
 
-Experiment = Callable[[Path, int, torch.device], Path]
+Experiment = Callable[[Path, int, Any], Path]  # (out_dir, seed, torch device) → report path
 EXPERIMENTS: dict[str, tuple[Experiment, str]] = {}
 
 
@@ -24,7 +23,7 @@ def experiment(name: str, description: str) -> Callable[[Experiment], Experiment
 
     def add(fn: Experiment) -> Experiment:
         if name in EXPERIMENTS:
-            raise ValueError(f"experiment {name!r} registered twice")
+            raise InputError(f"experiment {name!r} registered twice")
         EXPERIMENTS[name] = (fn, description)
         return fn
 
@@ -32,9 +31,10 @@ def experiment(name: str, description: str) -> Callable[[Experiment], Experiment
 
 
 def experiments() -> dict[str, tuple[Experiment, str]]:
-    """Every registered experiment (importing the theorem modules registers the built-in ones)."""
-    import theorems  # noqa: F401
+    """Every registered experiment (the entry points register the built-in ones)."""
+    from verify.catalogue import load_entry_points
 
+    load_entry_points()
     return dict(sorted(EXPERIMENTS.items()))
 
 

@@ -1,38 +1,71 @@
-"""Reports: reports/<id>.md, reports/<id>.json, figures, and reports/index.md.
+"""Reports: reports/<id>.md, reports/<id>.json, figures, counterexample files, and reports/index.md.
 
-Each checker's files are written as soon as it finishes and the index is rebuilt from every
-JSON file present, so an interrupted run keeps what completed.
+Report code formats what a run computed; it computes nothing. Every file is written atomically
+(verify/files.py); the index is rebuilt from the JSON files present under a file lock, so an
+interrupted run keeps what completed and concurrent runs into one directory do not clobber it.
+Each row of the index names the run (runs/<run id>.json: seed, profile, ids, versions, start, end)
+it comes from.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+from verify.checker import Checker, Verdict
+from verify.files import atomic_write, dumps_strict, plain
+from verify.replay import replay_command, save_counterexample
+from verify.runner import CheckResult, InstanceRecord
+from verify.tables import fmt, markdown_table
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from verify.checker import Checker  # noqa: E402
-from verify.runner import CheckResult  # noqa: E402
-
+SCHEMA_VERSION = 2
 MAX_TABLE_ROWS = 25
+RUNS = "runs"
 
 
-def _fmt(x) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, float):
-        if math.isnan(x):
-            return "NaN"
-        return f"{x:.3g}"
-    return str(x)
+@dataclass
+class RunManifest:
+    """One invocation of ``homcheck run``: what was asked, with which versions, and when."""
+
+    run_id: str
+    command: str
+    ids: list[str]
+    profile: str
+    seed: int
+    device: str
+    versions: dict[str, str]
+    started: str
+    finished: str | None = None
+    duration_s: float | None = None
+    results: dict[str, str] = field(default_factory=dict)
+
+    def write(self, out_dir: Path) -> Path:
+        return atomic_write(out_dir / RUNS / f"{self.run_id}.json", dumps_strict(plain(self)))
+
+
+def new_run_id() -> str:
+    """A run id from the start time (UTC) and the process id: unique per invocation."""
+    import os
+
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def violation_figure(result: CheckResult, path: Path) -> None:
-    """Violation against error floor per instance, with the decision boundary."""
+    """Violation against error floor per instance (deciding entry), with the decision boundary."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     tiny = 1e-18
     colours = {"PASS": "tab:green", "FAIL": "tab:red", "INCONCLUSIVE": "tab:orange"}
@@ -49,7 +82,7 @@ def violation_figure(result: CheckResult, path: Path) -> None:
     ax.axvline(result.max_error_floor, color="grey", lw=0.8, ls=":", label="largest floor that decides")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("error floor of the instance")
+    ax.set_xlabel("error floor of the deciding entry")
     ax.set_ylabel("normalised violation")
     ax.set_title(f"{result.id}: violation vs error floor")
     ax.legend(fontsize=7)
@@ -58,35 +91,120 @@ def violation_figure(result: CheckResult, path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(result: CheckResult, checker: Checker, out_dir: Path) -> Path:
-    """Write reports/<id>.md, <id>.json and figures; then rebuild the index."""
+@dataclass
+class Written:
+    """What write_report produced: the markdown path, figures, counterexample files and the seconds it took."""
+
+    markdown: Path
+    figures: list[str]
+    counterexample_files: list[str]
+    replay: str | None
+    seconds: float
+
+
+def write_report(result: CheckResult, checker: Checker, out_dir: Path, run_id: str = "") -> Written:
+    """Write reports/<id>.md, <id>.json, figures and counterexample files; then rebuild the index.
+
+    The checker's own report section (tables, figures) is timed as part of writing the report,
+    so the JSON's ``report_s`` accounts for it.
+    """
+    t0 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(exist_ok=True)
-    figures = []
-    if result.records:
-        vpath = fig_dir / f"{result.id}-violation.png"
-        violation_figure(result, vpath)
-        figures.append(vpath)
-    extra_md, extra_figs = checker.report_section(result, fig_dir)
-    figures += [Path(f) for f in extra_figs]
-    result.figures = [str(f.relative_to(out_dir)) for f in figures]
-    result.extra_markdown = extra_md
-
-    (out_dir / f"{result.id}.json").write_text(json.dumps(result.to_json(), indent=2, default=float))
-    md_path = out_dir / f"{result.id}.md"
-    md_path.write_text(render_markdown(result))
+    figures: list[Path] = []
+    extra_md = ""
+    if result.verdict != Verdict.CRASHED:
+        if result.records:
+            vpath = fig_dir / f"{result.id}-violation.png"
+            violation_figure(result, vpath)
+            figures.append(vpath)
+        extra_md, extra_figs = checker.report_section(result, fig_dir)
+        figures += [Path(f) for f in extra_figs]
+    ce_files: list[str] = []
+    replay = None
+    if result.counterexample is not None and result.counterexample_instance is not None:
+        pkl, npz = save_counterexample(checker, result.counterexample_instance, seed=result.seed, profile=result.profile,
+                                       version=result.versions.get("homcheck", "?"), directory=out_dir / "counterexamples")
+        ce_files = [str(p.relative_to(out_dir)) for p in (pkl, npz)]
+        replay = replay_command(checker, pkl)
+    written = Written(out_dir / f"{result.id}.md", [str(f.relative_to(out_dir)) for f in figures], ce_files, replay, 0.0)
+    written.seconds = time.perf_counter() - t0
+    document = to_json(result, written, run_id)
+    atomic_write(out_dir / f"{result.id}.json", dumps_strict(document))
+    atomic_write(written.markdown, render_markdown(result, written, extra_md, run_id))
     write_index(out_dir)
-    return md_path
+    return written
 
 
-def render_markdown(r: CheckResult) -> str:
+def _record_json(r: InstanceRecord) -> dict[str, Any]:
+    return plain(r)
+
+
+def to_json(r: CheckResult, written: Written, run_id: str) -> dict[str, Any]:
+    """The machine-readable report (schema_version 2; strict JSON once passed through dumps_strict)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": r.id,
+        "title": r.title,
+        "source": r.source,
+        "statement": r.statement,
+        "verdict": r.verdict,
+        "n_examples": len(r.records),
+        "n_distinct": len(r.records),
+        "n_duplicates_rejected": r.duplicates,
+        "n_passed": r.n_passed,
+        "n_inconclusive": r.n_inconclusive,
+        "n_failed": sum(x.verdict == Verdict.FAIL for x in r.records),
+        "min_decided": r.min_decided,
+        "n_entries": r.n_entries,
+        "n_entries_decided": r.n_entries_decided,
+        "max_violation": r.max_violation,
+        "tolerance": r.tolerance,
+        "floor_factor": r.floor_factor,
+        "max_error_floor": r.max_error_floor,
+        "seed": r.seed,
+        "profile": r.profile,
+        "device": r.device,
+        "dtype": "float64",
+        "run": run_id,
+        "duration_s": round(r.duration_s, 3),
+        "report_s": round(written.seconds, 3),
+        "counterexample": _record_json(r.counterexample) if r.counterexample else None,
+        "counterexample_files": written.counterexample_files,
+        "replay_command": written.replay,
+        "shrink_evaluations": r.shrink_evaluations,
+        "replayed": [_record_json(x) for x in r.replayed],
+        "crash": plain(r.crash) if r.crash else None,
+        "mutants": [dict(plain(m), killed=m.killed) for m in r.mutants],
+        "obligations": plain(r.obligations),
+        "measurements": r.measurements,
+        "instances": [_record_json(x) for x in r.records],
+        "notes": r.notes,
+        "versions": r.versions,
+        "figures": written.figures,
+    }
+
+
+DECISION_RULE = (
+    "Every entry a claim checks on an instance (a restart, a neuron, a fit) is decided on its own. An entry **fails** "
+    "when its finite violation exceeds its bound {tol:g} + {ff:g} × its error floor, whether or not the numerics behind "
+    "it converged; otherwise it is **inconclusive** when its violation or floor is not finite, it did not converge, or "
+    "its floor exceeds {mef:g} (too imprecise to decide); otherwise it **passes**. An instance fails when any entry "
+    "fails, is inconclusive when any entry is (and none fails), and passes otherwise. The checker passes when no "
+    "instance fails, every symbolic obligation holds, and at least {need} distinct instances pass (the `{profile}` "
+    "profile's minimum, and 75% of the distinct instances)."
+)
+
+
+def render_markdown(r: CheckResult, written: Written, extra_markdown: str, run_id: str) -> str:
     lines = [
         f"# {r.id} — {r.title}",
         "",
         f"**Verdict: {r.verdict}**  ",
         f"Source: {r.source}  ",
-        f"Profile `{r.profile}`, seed {r.seed}, device `{r.device}`, float64, {r.duration_s:.1f} s  ",
+        f"Profile `{r.profile}`, seed {r.seed}, device `{r.device}`, float64; checker {r.duration_s:.1f} s, "
+        f"report {written.seconds:.1f} s; run `{run_id or '–'}`  ",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in r.versions.items() if k != "platform"),
         "",
         "## Statement",
@@ -94,73 +212,110 @@ def render_markdown(r: CheckResult) -> str:
         r.statement,
         "",
     ]
+    if r.crash is not None:
+        lines += ["## Crash", "", f"The claim raised `{r.crash.error}` on the instance", "", "```", r.crash.instance, "```",
+                  "", "Traceback:", "", "```", r.crash.traceback.rstrip(), "```", ""]
     if r.hypotheses:
         lines += ["## Hypotheses (instances generated)", "", r.hypotheses, ""]
     if r.method:
         lines += ["## Method", "", r.method, ""]
+    need = max(r.min_decided, math.ceil(0.75 * len(r.records)))
     lines += [
         "## Decision rule",
         "",
-        f"An instance passes when violation ≤ {r.tolerance:g} + {r.floor_factor:g} × error floor and its error floor is at most "
-        f"{r.max_error_floor:g}; it fails when the violation exceeds that bound; otherwise (non-convergence, NaN, a floor too "
-        f"large to decide) it is inconclusive. The checker passes when nothing fails, every symbolic obligation holds and at "
-        f"least 75% of the instances pass.",
+        DECISION_RULE.format(tol=r.tolerance, ff=r.floor_factor, mef=r.max_error_floor, need=need, profile=r.profile),
         "",
         "## Results",
         "",
-        f"- instances: {len(r.records)} (inconclusive: {r.n_inconclusive})",
-        f"- largest violation: {_fmt(r.max_violation)}",
-        f"- counterexample: {r.counterexample or 'none'}",
+        f"- distinct instances: {len(r.records)} (passed {r.n_passed}, inconclusive {r.n_inconclusive}, failed "
+        f"{sum(x.verdict == Verdict.FAIL for x in r.records)}); duplicates rejected and redrawn: {r.duplicates}",
+        f"- entries: {r.n_entries} checked, {r.n_entries_decided} decided",
+        f"- largest violation: {fmt(r.max_violation)}",
     ]
+    if r.counterexample is not None:
+        c = r.counterexample
+        lines += [
+            f"- counterexample (shrunk by Hypothesis over {r.shrink_evaluations} further evaluations): `{c.instance}` — "
+            f"entry {c.entry}: violation {fmt(c.violation)} > bound {fmt(c.bound)} (error floor {fmt(c.error_floor)})",
+        ]
+        if written.replay:
+            lines += ["", "### Reproduce the counterexample", "", "```bash", written.replay, "```", "",
+                      f"Its arrays are in `{written.counterexample_files[1]}`. In Python:", "", "```python",
+                      "from verify import load_counterexample",
+                      f"print(load_counterexample(\"{written.counterexample_files[0]}\").evaluate())  # path relative to this report",
+                      "```", ""]
+    else:
+        lines.append("- counterexample: none")
     lines += [f"- note: {n}" for n in r.notes]
     if r.measurements:
-        lines += ["", "### Measurements", "", "| name | value |", "|---|---|"]
-        lines += [f"| {k} | {_fmt(v)} |" for k, v in r.measurements.items()]
+        lines += ["", "### Measurements", "", markdown_table(["name", "value"], r.measurements.items())]
     if r.obligations:
-        lines += ["", "### Symbolic obligations (sympy, exact)", "", "| obligation | statement | holds | detail |", "|---|---|---|---|"]
-        lines += [f"| {o.name} | {o.statement} | {'yes' if o.holds else '**NO**'} | {o.detail} |" for o in r.obligations]
+        lines += ["", "### Symbolic obligations (sympy, exact)", "",
+                  markdown_table(["obligation", "statement", "holds", "detail"],
+                                 [(o.name, o.statement, "yes" if o.holds else "**NO**", o.detail) for o in r.obligations])]
     if r.records:
-        worst = sorted(r.records, key=lambda x: -(x.violation / x.bound) if x.bound and math.isfinite(x.violation) else -math.inf)
+        worst = sorted(r.records, key=_severity)
         lines += ["", f"### Instances (worst first, {min(len(worst), MAX_TABLE_ROWS)} of {len(worst)})", "",
-                  "| instance | violation | error floor | bound | verdict | time (s) | note |", "|---|---|---|---|---|---|---|"]
-        for x in worst[:MAX_TABLE_ROWS]:
-            cells = [x.instance, _fmt(x.violation), _fmt(x.error_floor), _fmt(x.bound), x.verdict, f"{x.seconds:.2f}", x.note]
-            lines.append("| " + " | ".join(cells) + " |")
+                  _instance_table(worst[:MAX_TABLE_ROWS])]
+    if r.replayed:
+        lines += ["", "## Replayed from the example database", "",
+                  f"{len(r.replayed)} saved example(s) of this checker, profile and seed, replayed before generation "
+                  "(`--replay`); they are not part of the generated set above.", "", _instance_table(r.replayed)]
     if r.mutants:
         lines += ["", "## Mutants (deliberately wrong statements; each must be refuted)", "",
-                  "| mutant | what it claims | killed | how |", "|---|---|---|---|"]
-        lines += [f"| {m.name} | {m.description} | {'yes' if m.killed else '**NO**'} | {m.detail} |" for m in r.mutants]
-    if r.extra_markdown:
-        lines += ["", r.extra_markdown]
-    if r.figures:
-        lines += ["", "## Figures", ""] + [f"![{f}]({f})" for f in r.figures]
+                  markdown_table(["mutant", "what it claims", "status", "how"],
+                                 [(m.name, m.description, m.status if m.killed else f"**{m.status}**", m.detail)
+                                  for m in r.mutants])]
+    if extra_markdown:
+        lines += ["", extra_markdown]
+    if written.figures:
+        lines += ["", "## Figures", ""] + [f"![{f}]({f})" for f in written.figures]
     return "\n".join(lines) + "\n"
 
 
+def _severity(x: InstanceRecord) -> tuple:
+    order = {Verdict.FAIL.value: 0, Verdict.INCONCLUSIVE.value: 1, Verdict.PASS.value: 2}
+    ratio = x.violation / x.bound if x.bound and math.isfinite(x.violation) and math.isfinite(x.bound) else math.inf
+    return order.get(x.verdict, 3), -ratio
+
+
+def _instance_table(records: list[InstanceRecord]) -> str:
+    return markdown_table(
+        ["instance", "verdict", "deciding entry", "violation", "error floor", "bound", "entries (failed / undecided)",
+         "time (s)", "note"],
+        [(x.instance, x.verdict, x.entry, fmt(x.violation), fmt(x.error_floor), fmt(x.bound),
+          f"{x.n_entries} ({x.n_failed} / {x.n_inconclusive})", f"{x.seconds:.2f}", x.note) for x in records])
+
+
 def write_index(out_dir: Path) -> Path:
-    """reports/index.md: one row per checker whose JSON is present."""
-    rows = []
-    for path in sorted(out_dir.glob("*.json")):
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError:
-            continue
-        if "verdict" not in data or "id" not in data:
-            continue
-        killed = sum(m["killed"] for m in data.get("mutants", []))
-        rows.append(
-            f"| [{data['id']}]({data['id']}.md) | {data['source']} | {data['title']} | **{data['verdict']}** | "
-            f"{data['n_examples']} ({data['n_inconclusive']} inconclusive) | {_fmt(data['max_violation'])} | "
-            f"{killed}/{len(data.get('mutants', []))} | {data['profile']} / seed {data['seed']} | {data['duration_s']:.1f} |"
-        )
-    text = "\n".join([
-        "# homcheck reports",
-        "",
-        "| checker | source | statement | verdict | instances | max violation | mutants killed | profile | time (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-    ])
-    index = out_dir / "index.md"
-    index.write_text(text)
-    return index
+    """reports/index.md from every report JSON present, under a lock (concurrent runs share the directory)."""
+    from filelock import FileLock
+
+    with FileLock(str(out_dir / ".index.lock")):
+        rows, runs = [], set()
+        for path in sorted(out_dir.glob("*.json")):
+            try:
+                data = json.loads(path.read_text())
+            except (json.JSONDecodeError, OSError):
+                continue
+            if data.get("schema_version") != SCHEMA_VERSION or "verdict" not in data:
+                continue
+            runs.add((data["run"], data["profile"], data["seed"]))
+            mutants = data.get("mutants", [])
+            rows.append((data["id"], [
+                f"[{data['id']}]({data['id']}.md)", data["source"], data["title"], f"**{data['verdict']}**",
+                f"{data['n_passed']} / {data['n_distinct']}", fmt(data["max_violation"]),
+                f"{sum(m['killed'] for m in mutants)}/{len(mutants)}", f"{data['profile']} / seed {data['seed']}",
+                data["run"] or "–", f"{data['duration_s'] + data['report_s']:.1f}",
+            ]))
+        from verify.catalogue import natural_key
+
+        rows.sort(key=lambda r: natural_key(r[0]))
+        head = ["# homcheck reports", ""]
+        if len({(p, s) for _, p, s in runs}) > 1:
+            head += [f"**Rows come from {len(runs)} runs with different profiles or seeds** — see the run column and "
+                     f"`{RUNS}/`.", ""]
+        table = markdown_table(
+            ["checker", "source", "statement", "verdict", "instances passed / distinct", "max violation",
+             "mutants killed", "profile", "run", "time (s)"], [r for _, r in rows])
+        return atomic_write(out_dir / "index.md", "\n".join(head + [table, ""]))

@@ -4,8 +4,8 @@ Small and composable: ``datasets``, ``activations``, ``networks`` and ``seeds`` 
 ``ncf_problems`` (a network, data X and a correlation vector z). Random arrays are drawn
 from a seed that Hypothesis chooses, so every instance is reproducible from its repr.
 
-Profiles (registered once, here): ``ci`` (few examples, derandomised, no deadline), ``dev``
-and ``thorough``. pytest selects one with ``--hypothesis-profile``, the CLI with ``--profile``.
+Profiles ``ci``, ``dev``, ``thorough`` are defined in verify/profiles.py and registered with
+Hypothesis on import here; pytest selects one with ``--hypothesis-profile``, the CLI with ``--profile``.
 """
 
 from __future__ import annotations
@@ -13,27 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from verify.errors import InputError
 from verify.nets import Activation, FeedForward
+from verify.profiles import PROFILES, Profile, profile, register_hypothesis_profiles  # noqa: F401  (re-exported)
 
-_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-PROFILES: dict[str, dict] = {
-    "ci": dict(max_examples=6, derandomize=True, deadline=None, suppress_health_check=_QUIET),
-    "dev": dict(max_examples=25, deadline=None, suppress_health_check=_QUIET),
-    "thorough": dict(max_examples=150, deadline=None, suppress_health_check=_QUIET),
-}
-for _name, _kw in PROFILES.items():
-    settings.register_profile(_name, **_kw)
+register_hypothesis_profiles()
 
 
 def profile_settings(name: str) -> settings:
-    """The registered settings of a profile; an unknown name is an InputError."""
-    if name not in PROFILES:
-        raise InputError(f"unknown profile {name!r}: use one of {', '.join(PROFILES)}")
-    return settings.get_profile(name)
+    """The registered Hypothesis settings of a profile; an unknown name is an InputError."""
+    return profile(name).settings()
 
 
 def seeds() -> st.SearchStrategy[int]:
