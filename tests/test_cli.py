@@ -177,3 +177,14 @@ def test_the_readme_example_checker_runs_as_a_plugin_and_kills_its_mutants(tmp_p
     assert main(argv) == 0
     data = load_strict_json(tmp_path / "r" / "user.homogeneity.json")
     assert data["verdict"] == "PASS" and all(m["killed"] for m in data["mutants"])
+
+
+def test_list_is_cached_and_then_starts_without_importing_torch(tmp_path):
+    import os
+
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    code = "import sys; from verify.cli import main; main(['list']); print('torch' in sys.modules)"
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert first.stdout.splitlines()[:-1] == second.stdout.splitlines()[:-1]
+    assert second.stdout.splitlines()[-1] == "False", second.stderr

@@ -386,8 +386,8 @@ class NeuronAdditionDescent(Checker):
         "L ∈ {2,3}, hidden widths 1–4, σ = x^p (α = 1, p ∈ {1,2,3}) or max(x,αx)^4 (α ∈ {0, 0.1, 0.5, −0.3}); "
         "inputs from Gaussian / sphere / hypercube (n 8–30, d 2–5) scaled by 1/√d, labels y ~ N(0, I). W̄: 25 or 300 "
         "steps of backtracking GD from a random init of norm 0.8√L. (â, b̂): best of 16 restarts per layer, polished. "
-        "Instances with ζ <= 0, or ζ so small that the predicted decrease is below float64 resolution for every δ in the "
-        "expansion's range (0.02ζ²/‖H_{1,l*}‖² <= 1e7·ε·‖ȳ‖²), are discarded as not satisfying the hypotheses."
+        "Instances with ζ <= 1e-12·‖ȳ‖‖H_{1,l*}(X; b̂, â)‖ (not positive to float64 accuracy) are discarded as not "
+        "satisfying the hypothesis ζ > 0; smaller positive ζ are kept (the decrease is formed in mpmath)."
     )
     method = (
         "D(δ) = L(W̄) − L(Ŵ(δ)) is formed in mpmath at 50 digits on δ = δ_0·2^{−k/2}, k = 0..39, with "

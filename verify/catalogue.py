@@ -62,3 +62,66 @@ def select(ids: list[str] | None) -> list[Checker]:
     if unknown:
         raise InputError(f"unknown checker id {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
     return [known[i] for i in ids]
+
+
+def _source_stamp(module: str) -> list:
+    """(path, mtime, size) of every source file of ``module``, found without importing it."""
+    import importlib.util
+    from pathlib import Path
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None:
+        return [module, None]  # not findable: never cached (listing() then imports and reports the error)
+    files = ([Path(spec.origin)] if not spec.submodule_search_locations
+             else sorted(p for d in spec.submodule_search_locations for p in Path(d).rglob("*.py")))
+    return [[str(p), p.stat().st_mtime_ns, p.stat().st_size] for p in files]
+
+
+def listing(plugins: list[str]) -> list[tuple[str, str, str]]:
+    """(id, source, title) of every checker, then (name, "experiment", description) of every experiment.
+
+    Cached in the user cache directory, keyed by the homcheck version and the size and time stamps
+    of every source file of the registered modules and plugins, so ``homcheck list`` need not
+    import torch; any change to those files (or a new plugin) rebuilds it by importing them.
+    """
+    import hashlib
+    import json
+    from pathlib import Path
+
+    import platformdirs
+
+    from verify.files import atomic_write
+
+    modules = sorted({ep.value for ep in metadata.entry_points(group=GROUP)} | {"verify"}) + list(plugins)
+    stamps = [_source_stamp(m) for m in modules]
+    cacheable = all(s[-1] is not None for s in stamps)
+    key = hashlib.sha256(json.dumps([_homcheck_version(), modules, stamps]).encode()).hexdigest()[:24]
+    cache = Path(platformdirs.user_cache_dir("homcheck")) / f"catalogue-{key}.json"
+    if cacheable and cache.is_file():
+        try:
+            return [tuple(row) for row in json.loads(cache.read_text())]
+        except (OSError, json.JSONDecodeError):
+            pass
+    load_entry_points()  # built-ins first: a clashing id then blames the plugin
+    for module in plugins:
+        load_module(module)
+    from verify.experiments import experiments
+
+    rows = [(c.id, c.source, c.title) for c in catalogue().values()]
+    rows += [(name, "experiment", description) for name, (_, description) in experiments().items()]
+    if cacheable:
+        try:
+            atomic_write(cache, json.dumps(rows))
+        except OSError:  # a read-only cache directory only costs speed
+            pass
+    return rows
+
+
+def _homcheck_version() -> str:
+    try:
+        return metadata.version("homcheck")
+    except metadata.PackageNotFoundError:
+        return "unknown"

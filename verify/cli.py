@@ -143,12 +143,22 @@ def _device(name: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        return _main(argv)
+    except BrokenPipeError:  # `homcheck list | head`: the reader left; nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
         args = build_parser().parse_args(argv)
         if args.command in ("run", "mutants", "experiment"):
             out = writable_directory(args.out)
-        _load(args.plugin)
         if args.command == "list":
-            return _list()
+            return _list(args.plugin)
+        _load(args.plugin)
         if args.command == "replay":
             from verify.replay import load_counterexample
 
@@ -178,12 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     return _run(checkers, chosen, args, device, out)
 
 
-def _list() -> int:
-    from verify.catalogue import catalogue
-    from verify.experiments import experiments
+def _list(plugins: list[str]) -> int:
+    from verify.catalogue import listing
 
-    rows = [(c.id, c.source, c.title) for c in catalogue().values()]
-    rows += [(name, "experiment", description) for name, (_, description) in experiments().items()]
+    rows = listing(plugins)
     w0, w1 = (max(len(r[i]) for r in rows) for i in (0, 1))
     for a, b, c in rows:
         print(f"{a:<{w0}}  {b:<{w1}}  {c}")
