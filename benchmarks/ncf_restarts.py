@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from verify.ncf import constrained_ncf_max
+from verify.kkt import constrained_ncf_max
 from verify.nets import Activation, FeedForward
 
 RESTARTS = (10, 64, 256)

@@ -1,6 +1,7 @@
 """verify/escape.py (localized loss, speed, escape directions, Prop. 3.2 construction, PGD) and the
 Example 1 machinery of theorems/escape_speed.py."""
 
+import copy
 import math
 
 import numpy as np
@@ -10,14 +11,22 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+import theorems.escape_speed
 from theorems.escape_speed import (
+    DeepeningInstance,
+    DepthMonotonicity,
+    Example1Instance,
+    Example1RankTwo,
+    check_entries,
     example1_data,
     example1_exact,
+    failed_checks,
     one_neuron_certificate,
     one_neuron_scan,
     random_escaping_parameters,
     witness_parameters,
 )
+from verify.checker import Context, Verdict
 from verify.errors import InputError
 from verify.escape import (
     deepen,
@@ -166,6 +175,57 @@ def test_spectral_measures():
     assert int(numerical_rank(torch.zeros(2, 3, dtype=torch.float64))) == 0
     Z = torch.tensor([[1.0, -1.0], [2.0, 0.0]], dtype=torch.float64)
     assert float(nonlinearity(Z)) == pytest.approx(1 / 6) and float(nonlinearity(Z.abs())) == 0.0
+
+
+def _cheaper(checker, **settings):
+    """A copy of a checker with a smaller experiment (fewer runs, steps, depths)."""
+    checker = copy.copy(checker)
+    for name, value in settings.items():
+        assert hasattr(checker, name)
+        setattr(checker, name, value)
+    return checker
+
+
+def test_every_check_is_decided_on_its_own():
+    checker = Example1RankTwo()
+    checked = check_entries({"small": (1e-14, 1e-14), "large": (1e-3, 1e-14), "undecided": (math.nan, 0.0)})
+    assert [e.label for e in checked] == ["small", "large", "undecided"]
+    assert failed_checks(checker, checked) == ["large"]
+    assert [checker.decide_entry(e) for e in checked] == [Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE]
+
+
+def test_example1_checks_the_witness_and_every_width_one_run():
+    checker = _cheaper(Example1RankTwo(), figure2_widths=(1, 2), runs_per_width=3, pgd_steps=40)
+    evidence = checker.claim(Example1Instance(5), Context())
+    labels = [e.label for e in evidence.entries]
+    assert labels[:3] == ["witness speed", "witness ranks", "witness Clarke residual"]
+    assert labels[-3:] == [f"width-1 PGD run {i}: speed <= s1" for i in (1, 2, 3)]
+    assert checker.decide(evidence) is Verdict.PASS
+    # the printed witness fails on its own entries; the Figure 2 runs are then skipped
+    printed = next(m for m in Example1RankTwo.mutants if m.name.startswith("eq. (2)")).apply(checker)
+    evidence = printed.claim(Example1Instance(5), Context())
+    assert printed.decide(evidence) is Verdict.FAIL and not any(e.label.startswith("width-1") for e in evidence.entries)
+    assert "witness speed" in evidence.note
+
+
+def test_prop3_2_checks_every_theta_and_every_depth_step():
+    checker = _cheaper(DepthMonotonicity(), sweep_depths=(2, 3), sweep_restarts=2, sweep_steps=30, sweep_refine_steps=10,
+                       thetas_per_instance=2)
+    evidence = checker.claim(DeepeningInstance((3, 2, 2, 1), 6, 2, 3, 4, 5), Context())
+    labels = [e.label for e in evidence.entries]
+    thetas = int(evidence.measurements["thetas"])
+    assert labels[0] == "depth of θ' = L+k" and len(labels) == len(set(labels))
+    # per θ: 6 norm / loss checks, rank W'_l and Z'_l for l = 3..5, Z'_l = Z'^σ_l for l = 3, 4
+    assert sum(label.startswith("θ ") for label in labels) == thetas * (6 + 2 * 3 + 2)
+    assert labels[-3:] == ["s*(3) vs s*(2)", "lifted speed at 3 vs s*(2)", "lifted ‖θ'‖² <= 3"]
+    assert all(e.violation >= 0 for e in evidence.entries) and checker.decide(evidence) is Verdict.PASS
+
+
+def test_prop3_2_without_an_escaping_theta_is_undecided(monkeypatch):
+    monkeypatch.setattr(theorems.escape_speed, "random_escaping_parameters", lambda net, *args: torch.zeros(0, net.n_params))
+    checker = DepthMonotonicity()
+    evidence = checker.claim(DeepeningInstance((3, 2, 1), 4, 1, 2, 0, 0), Context())
+    assert checker.decide(evidence) is Verdict.INCONCLUSIVE and "hypothesis not met" in evidence.note
 
 
 def _net():

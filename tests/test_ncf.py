@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from verify.clarke import polish_kkt, stationarity
 from verify.errors import InputError
-from verify.ncf import constrained_ncf_max, polish_kkt, stationarity
+from verify.kkt import constrained_ncf_max
 from verify.nets import Activation, FeedForward
 
 

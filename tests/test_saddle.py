@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from theorems.saddle import (
     DELTAS,
     OrderFit,
+    SaddleDecomposition,
     SaddleKKTBalance,
     SaddleProblem,
     _outside_problem,
@@ -20,8 +21,10 @@ from theorems.saddle import (
     symbolic_saddle,
     zz_display_term,
 )
+from verify.checker import Context, Verdict
 from verify.errors import InputError
-from verify.ncf import constrained_ncf_max, ncf, sphere_ascent, sphere_newton
+from verify.kkt import constrained_ncf_max
+from verify.ncf import ncf
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.saddle import (
     SaddleExpansion,
@@ -30,6 +33,7 @@ from verify.saddle import (
     downstream_map,
     layer_terms,
 )
+from verify.sphere import sphere_ascent, sphere_newton
 from verify.strategies import Dataset, activations, datasets
 
 
@@ -291,6 +295,32 @@ def test_outside_hypotheses_a_relu_kink_breaks_assumption_1():
     assert kink[2].status == "undefined"  # σ' of the n-network jumps: H1 is not differentiable in w_n
 
 
+def test_lemma8_every_library_comparison_and_every_remainder_is_an_entry():
+    checker = SaddleDecomposition()
+    problem = _problem((3, 3, 2, 2), ((0, 1), (1,)), 0.5, 4, seed=5)
+    evidence = checker.claim((problem, 7), Context())
+    labels = [e.label for e in evidence.entries]
+    assert len(labels) == len(set(labels)) == 3 * len(DELTAS) + 3
+    assert sum(label.startswith("library") for label in labels) == 3 * len(DELTAS)
+    assert [label for label in labels if label.startswith("remainder")] == [
+        "remainder slope, part (a) value", "remainder slope, part (b) ∇_{w_z}", "remainder slope, part (c) ∇_{w_n}"]
+    assert all(e.violation >= 0 for e in evidence.entries) and checker.decide(evidence) is Verdict.PASS
+
+
+def test_lemma8_order_entries_say_nothing_where_no_order_was_measured():
+    checker, deltas, scales = SaddleDecomposition(), np.array(DELTAS), np.ones(len(DELTAS))
+    fitted = checker.order_entry(OrderFit("value", deltas, deltas**5, scales).fit(), 6.5)
+    assert fitted.violation == pytest.approx(1.5) and checker.decide_entry(fitted) is Verdict.FAIL
+    assert checker.order_entry(OrderFit("value", deltas, 1e-70 * scales, scales).fit(), 6.5).violation == 0.0
+    steep = OrderFit("value", deltas, np.where(deltas > 0.05, deltas**40, 1e-70), scales).fit()  # a lower bound > 7
+    assert checker.order_entry(steep, 6.5).violation == 0.0
+    low = checker.order_entry(steep, 1e3)  # a lower bound below the requirement decides nothing
+    undefined = checker.order_entry(OrderFit("value", deltas, np.full(len(DELTAS), np.nan), scales).fit(), 6.5)
+    for entry in (low, undefined):
+        assert math.isnan(entry.violation) and not entry.converged and checker.decide_entry(entry) is Verdict.INCONCLUSIVE
+    assert "lower bound" in low.label and "not differentiable" in undefined.label
+
+
 @pytest.mark.parametrize("L,degrees", [(3, {1: [0, 2, 3], 2: [0, 3, 5, 6, 7], 3: [0, 4, 7, 8, 10, 12, 13]})])
 def test_t_degrees_of_the_three_layer_expansion_match_the_digest(L, degrees):
     for p, expected in degrees.items():
@@ -313,6 +343,29 @@ def test_lemma9_kkt_points_are_balanced_with_the_np_norms():
         j = int(a2.argmax())
         assert abs(float(a2[j]) - act.p / (act.p + 1)) < 1e-10 and abs(float(b2[j]) - 1 / (act.p + 1)) < 1e-10
         assert all(float(C.norm()) < 1e-10 for C in blocks.C.values())
+
+
+def test_lemma9_entries_cover_every_kkt_point_layer_and_z_neuron():
+    checker = SaddleKKTBalance()
+    problem = _problem((3, 3, 3, 1), ((1,), (0, 2)), 1.0, 2, n=8)
+    evidence = checker.claim((problem, 1), Context())
+    labels = [e.label for e in evidence.entries]
+    points = int(evidence.measurements["kkt_points"])
+    # 4 random w_z × (separation + one homogeneity check per layer) + ∂N/∂C; per point: ‖C̄_2‖ and 2 balances per z-neuron
+    assert points >= 1 and len(labels) == len(set(labels)) == 4 * 3 + 1 + points * (1 + 2 * 3)
+    assert "KKT point 1, layer 2, z-neuron 2: ‖Ā_l[j]‖² = p‖B̄_(l+1)[:,j]‖²" in labels and "KKT point 1: ‖C̄_2‖ = 0" in labels
+    assert all(e.violation >= 0 for e in evidence.entries) and checker.decide(evidence) is Verdict.PASS
+
+
+def test_lemma9_without_a_kkt_point_is_undecided_but_a_broken_separation_still_fails():
+    problem = _problem((3, 3, 3, 1), ((1,), (0, 2)), 1.0, 2, n=8)
+    checker = SaddleKKTBalance()
+    checker.kkt_points = lambda *args, **kwargs: ([], None)
+    evidence = checker.claim((problem, 1), Context())
+    assert evidence.entries[-1].label == "Lemma 9: no certified positive KKT point"
+    assert checker.decide(evidence) is Verdict.INCONCLUSIVE
+    mutant = next(m for m in SaddleKKTBalance.mutants if m.name == "terms p-homogeneous").apply(checker)
+    assert mutant.decide(mutant.claim((problem, 1), Context())) is Verdict.FAIL
 
 
 def test_lemma9_relu_kink_points_are_clarke_certified():

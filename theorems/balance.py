@@ -20,7 +20,9 @@ import torch
 from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
-from verify.ncf import constrained_ncf_max, ncf_and_grad, polish_kkt, stationarity
+from verify.clarke import polish_kkt, stationarity
+from verify.kkt import constrained_ncf_max
+from verify.ncf import ncf_and_grad
 from verify.nets import DTYPE, FeedForward
 from verify.strategies import activations, ncf_problems, seeds
 from verify.symbolic import is_zero, symbolic_network

@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
-from verify.ncf import constrained_ncf_max, polish_kkt
+from verify.clarke import polish_kkt
+from verify.kkt import constrained_ncf_max
 from verify.nets import DTYPE, Activation, FeedForward, homogeneity_degree
 from verify.precise import mp_output, mp_split, to_mp
 from verify.saddle import layer_terms

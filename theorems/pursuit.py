@@ -41,7 +41,7 @@ from sklearn.linear_model import OrthogonalMatchingPursuit  # noqa: E402
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register  # noqa: E402
 from verify.experiments import experiment  # noqa: E402
-from verify.ncf import constrained_ncf_max  # noqa: E402
+from verify.kkt import constrained_ncf_max  # noqa: E402
 from verify.nets import DTYPE, Activation, FeedForward  # noqa: E402
 from verify.pursuit import NeuronPursuitRegressor, diagonal_neuron_pursuit, relative_error  # noqa: E402
 from verify.strategies import Dataset, datasets, seeds  # noqa: E402

@@ -35,9 +35,12 @@ from hypothesis import strategies as st
 
 from verify.arrangements import FaceKKT, face_kkt_point, relu_reduced_global_max
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Verdict, register
+from verify.clarke import polish_kkt, stationarity
 from verify.errors import InputError, as_data, as_targets, check_positive, check_positive_int
-from verify.ncf import constrained_ncf_max, kkt_residual, ncf_and_grad, polish_kkt, stationarity
+from verify.kkt import constrained_ncf_max
+from verify.ncf import ncf_and_grad
 from verify.nets import DTYPE, Activation, FeedForward, homogeneity_degree, single_threaded
+from verify.sphere import kkt_residual
 from verify.strategies import Dataset, datasets, seeds
 from verify.tables import fmt, markdown_table
 
@@ -340,7 +343,7 @@ class Certificate:
 
 def kkt_certificate(net: FeedForward, u: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> Certificate:
     """Certify a point of the constrained NCF (10): the engine's Clarke certificate for kinked σ
-    (:func:`verify.ncf.stationarity`), the autograd residual otherwise (both reported)."""
+    (:func:`verify.clarke.stationarity`), the autograd residual otherwise (both reported)."""
     u = u / u.norm()
     value, grad = ncf_and_grad(net, u, X, y)
     st = stationarity(net, u, X, y)
@@ -359,7 +362,7 @@ def explicit_subgradient_residual(
     t >= 0; t in layer 1 and 1 above for t < 0, possible only when α < 0); any other kink (a dead
     neuron, or a zero input to a ReLU layer) multiplies zero and gets the slope min(1, α). With
     these slopes N is multilinear in the weights, and its autograd gradient is the chain-rule
-    subgradient. The engine's search over slopes (:func:`verify.ncf.stationarity`) linearises a
+    subgradient. The engine's search over slopes (:func:`verify.clarke.stationarity`) linearises a
     multilinear problem and can miss these products, so both certificates are computed.
     """
     lo, hi = net.activation.slopes
@@ -460,9 +463,9 @@ def ncf_ascent(
 def find_kkt_points(net: FeedForward, X: torch.Tensor, y: torch.Tensor, *, restarts: int, seed: int, keep: int = 3) -> list[FoundKKT]:
     """Positive KKT points of (10) from ``restarts`` random starts (the ``keep`` best distinct ones).
 
-    Smooth σ: the engine's batched maximiser :func:`verify.ncf.constrained_ncf_max`, which
+    Smooth σ: the engine's batched maximiser :func:`verify.kkt.constrained_ncf_max`, which
     usually converges to rounding level (autograd residuals); an end point above ``CERTIFIED`` is
-    polished by the engine's :func:`verify.ncf.polish_kkt` (Newton). Kinked σ (p = 1, α ≠ 1): the
+    polished by the engine's :func:`verify.clarke.polish_kkt` (Newton). Kinked σ (p = 1, α ≠ 1): the
     engine's monotone line search stalls on ridges (measured Clarke residuals 4e-2…1e-1 after
     thousands of steps), so the ascent is :func:`sphere_ascent` with a decaying fixed step (edc
     Remark 2), and every end point is polished by polish_kkt (active set). A point is certified

@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 from sympy.polys.rings import ring
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
-from verify.ncf import kkt_residual, polish_kkt, sphere_ascent, sphere_newton, stationarity
+from verify.clarke import polish_kkt, stationarity
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.precise import mp_output, mp_sigma, mp_split, to_mp
 from verify.saddle import SaddleExpansion, SaddlePartition
+from verify.sphere import kkt_residual, sphere_ascent, sphere_newton
 from verify.strategies import Dataset, datasets, seeds
 from verify.symbolic import symbolic_network
 from verify.tables import fmt, markdown_table
@@ -817,7 +818,7 @@ def certify(expansion: SaddleExpansion, z: torch.Tensor, objective, u: torch.Ten
     n-network's σ' only enters the fixed v_{l+1}), and projected ascent stalls on such kinks before the
     non-dominant blocks have decayed. The point is then completed on its dominant layer: that block
     θ_l = (A_l, B_{l+1}) is the NCF of a two-layer net (:meth:`verify.saddle.LayerTerm.network`), so it is
-    polished (:func:`verify.ncf.polish_kkt`) and Clarke-certified (:func:`verify.ncf.stationarity`) there,
+    polished (:func:`verify.clarke.polish_kkt`) and Clarke-certified (:func:`verify.clarke.stationarity`) there,
     and every other block is set to 0. That is again a point of the full problem (every other block's
     gradient vanishes at 0 — degree p+1 >= 2 in its own block, and H1 has no C); its stationarity is
     measured with the objective's own gradient outside the polished block, so it is a KKT point of the
@@ -886,7 +887,7 @@ class SaddleKKTBalance(Checker):
         "best restarts with positive value are certified: as they are when the autograd residual is at rounding level, "
         "else by Newton's method on the KKT system (verify.saddle.sphere_newton) for smooth σ, or, for p = 1, α ≠ 1, "
         "where the ascent stalls on kinks of the z-neurons' own activations, by polishing the dominant layer block as "
-        "the NCF of a two-layer net and certifying it in the Clarke sense (verify.ncf.polish_kkt, stationarity), the "
+        "the NCF of a two-layer net and certifying it in the Clarke sense (verify.clarke.polish_kkt, stationarity), the "
         "other blocks set to 0. Up to 3 points with residual below 1e-8 are kept. With g the (sub)gradient, "
         "λ = ⟨g, w̄_z⟩ and r = g − λw̄_z: λC̄_l = −r_{C_l} exactly when ∂N/∂C = 0, so ‖C̄_l‖ has floor "
         "(‖r_{C_l}‖ + 64ε‖g‖)/λ; Euler gives λ(‖Ā_l[j]‖² − p‖B̄_{l+1}[:,j]‖²) = −⟨Ā_l[j], r⟩ + p⟨B̄_{l+1}[:,j], r⟩, so the "

@@ -31,8 +31,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from verify.clarke import stationarity
 from verify.errors import InputError, as_data, check_positive, check_positive_int
-from verify.ncf import constrained_ncf_max, ncf, ncf_and_grad, stationarity
+from verify.kkt import constrained_ncf_max
+from verify.ncf import ncf, ncf_and_grad
 from verify.nets import DTYPE, Activation, FeedForward, resolve_device
 
 RELU = Activation(0.0, 1)
@@ -139,7 +141,7 @@ def escape_direction_check(net: FeedForward, theta: Any, X: Any, G: Any, *, tau:
     """Is the direction of θ an escape direction, ∇L0(ρ) = −sρ with s > 0 (Clarke-aware)?
 
     It is when the returned residual vanishes (to the numerics) and clarke_speed > 0. Uses the
-    engine's :func:`~verify.ncf.stationarity` on the unit NCF with z = −G (module docstring).
+    engine's :func:`~verify.clarke.stationarity` on the unit NCF with z = −G (module docstring).
     """
     X, G = as_problem(net, X, G)
     theta = _as_parameters(net, theta, X.device)

@@ -28,7 +28,7 @@ Appendix practicalities (np §C.1.1, digest §3.6–3.7), each a parameter with 
   * vector outputs (Remark 3): Y of shape (n, m), NCFs are matrix inner products ⟨Y, H⟩.
 
 The constrained NCF maximisations use the engine's batched projected ascent
-(:func:`verify.ncf.constrained_ncf_max`) for iteration 1 and the per-layer objective H_{1,l} of
+(:func:`verify.kkt.constrained_ncf_max`) for iteration 1 and the per-layer objective H_{1,l} of
 :mod:`verify.saddle` for later iterations; ``ascent_step_size`` is the engine's initial (adaptive) step.
 
 :func:`diagonal_neuron_pursuit` is the §D.5 variant of the algorithm for two-layer diagonal linear networks
@@ -52,9 +52,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from verify.errors import InputError, check_positive, check_positive_int
-from verify.ncf import constrained_ncf_max, sphere_ascent
+from verify.kkt import constrained_ncf_max
 from verify.nets import DTYPE, Activation, FeedForward, resolve_device, single_threaded
 from verify.saddle import layer_terms
+from verify.sphere import sphere_ascent
 
 LOSS_REDUCTIONS = ("sum", "mean")
 
@@ -706,7 +707,7 @@ def diagonal_neuron_pursuit(
     Neuron j has incoming weight u_j and outgoing weight v_j and sees coordinate j only, so each neuron
     has its own constrained NCF max_{u²+v²=1} v·u·X[:,j]ᵀr (value |X[:,j]ᵀr|/2; digest correction 18),
     the constrained NCF of the one-neuron linear net (1, 1, 1) on the data X[:, j], maximised by
-    :func:`verify.ncf.constrained_ncf_max` with R restarts as one batch.
+    :func:`verify.kkt.constrained_ncf_max` with R restarts as one batch.
     Every iteration (the first included: the single-neuron start of Algorithm 1 is not available in a
     diagonal net) adds the inactive neuron with the largest value at δ·(û, v̂) and runs GD on all neurons
     (inactive ones are exact fixed points at 0) for at most ``gd_steps`` steps, until ‖∇‖ <= gd_tol.

@@ -25,10 +25,10 @@ it is also the objective of Neuron Pursuit's residual step (np Algorithm 1 line 
 current network plays the role of the n-network and the candidate neuron is the only z-neuron.
 Note that the layer-l part of the NCF is the NCF of a two-layer network b σ(aᵀg) on the data
 g_{l-1}(X) with correlation rows q_i = v_{l+1}(x_i)ᵀ z_i (:meth:`LayerTerm.network`,
-:meth:`LayerTerm.correlation`), so :func:`verify.ncf.constrained_ncf_max` and the Clarke machinery of
-:mod:`verify.ncf` apply to it unchanged.
+:meth:`LayerTerm.correlation`), so :func:`verify.kkt.constrained_ncf_max` and the Clarke machinery of
+:mod:`verify.clarke` apply to it unchanged.
 
-:func:`verify.ncf.sphere_ascent` maximises any batched objective on the unit sphere (projected gradient
+:func:`verify.sphere.sphere_ascent` maximises any batched objective on the unit sphere (projected gradient
 ascent with restarts as one tensor program), e.g. max_{‖w_z‖ = 1} zᵀH1(X; w_n, w_z) (np eq. 19, Lemma 9).
 """
 
