@@ -23,11 +23,9 @@ from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation
 from verify.clarke import polish_kkt, stationarity
 from verify.kkt import constrained_ncf_max
 from verify.ncf import ncf_and_grad
-from verify.nets import DTYPE, FeedForward
+from verify.nets import DTYPE, EPS, FeedForward
 from verify.strategies import activations, ncf_problems, seeds
 from verify.symbolic import is_zero, symbolic_network
-
-EPS = torch.finfo(DTYPE).eps
 
 
 def neuron_inner_products(net: FeedForward, u: torch.Tensor, g: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:

@@ -24,7 +24,6 @@ import itertools
 import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import mpmath
 import numpy as np
 import sympy as sp
@@ -36,14 +35,13 @@ from scipy.optimize import brentq
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
 from verify.clarke import polish_kkt
 from verify.kkt import constrained_ncf_max
-from verify.nets import DTYPE, Activation, FeedForward, homogeneity_degree
+from verify.nets import DTYPE, EPS, Activation, FeedForward, homogeneity_degree
+from verify.plots import plt
 from verify.precise import mp_output, mp_split, to_mp
 from verify.saddle import layer_terms
 from verify.strategies import Dataset, activations, datasets, ncf_problems, networks, seeds
 from verify.symbolic import is_zero, scaling_defect, symbolic_network
 from verify.tables import fmt, markdown_table
-
-EPS = torch.finfo(DTYPE).eps
 
 
 def squared_loss(net: FeedForward, u: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

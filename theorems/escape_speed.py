@@ -20,10 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cvxpy as cp
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
 import torch  # noqa: E402
@@ -48,6 +44,7 @@ from verify.escape import (  # noqa: E402
 )
 from verify.ncf import ncf  # noqa: E402
 from verify.nets import DTYPE, FeedForward  # noqa: E402
+from verify.plots import plt
 from verify.strategies import seeds  # noqa: E402
 from verify.tables import fmt, markdown_table  # noqa: E402
 

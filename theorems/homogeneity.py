@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Evidence, Mutant, Obligation, entries, register
 from verify.ncf import ncf_and_grad
-from verify.nets import DTYPE, homogeneity_degree
+from verify.nets import DTYPE, EPS, homogeneity_degree
 from verify.strategies import activations, ncf_problems, seeds
 from verify.symbolic import euler_defect, is_zero, scaling_defect, symbolic_network
 
-EPS = torch.finfo(DTYPE).eps
 FLOOR = 1e3 * EPS  # float64 rounding level of a relative defect
 
 

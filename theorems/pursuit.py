@@ -28,10 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cvxpy as cp
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import assume  # noqa: E402
@@ -40,14 +36,12 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import OrthogonalMatchingPursuit  # noqa: E402
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register  # noqa: E402
-from verify.experiments import experiment  # noqa: E402
 from verify.kkt import constrained_ncf_max  # noqa: E402
-from verify.nets import DTYPE, Activation, FeedForward  # noqa: E402
+from verify.nets import EPS, Activation, FeedForward  # noqa: E402
+from verify.plots import plt
 from verify.pursuit import NeuronPursuitRegressor, diagonal_neuron_pursuit, relative_error  # noqa: E402
 from verify.strategies import Dataset, datasets, seeds  # noqa: E402
 from verify.tables import fmt, markdown_table  # noqa: E402
-
-EPS = float(torch.finfo(DTYPE).eps)
 
 # ---------------------------------------------------------------------------------------------------------
 # the Fig. 6 task (np §5, digest §4.3)
@@ -698,7 +692,6 @@ def _function_figure(run: Fig6Run, path: Path) -> None:
     plt.close(fig)
 
 
-@experiment("np.fig6", "Neuron Pursuit on np Figure 6's task: loss per GD step, architecture growth, learned vs true function")
 def fig6_experiment(out_dir: Path, seed: int, device: torch.device) -> Path:
     """Reproduce np §5's worked example (Figure 6) with the paper's settings, plus a permuted-coordinate variant."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -39,13 +39,10 @@ from verify.clarke import polish_kkt, stationarity
 from verify.errors import InputError, as_data, as_targets, check_positive, check_positive_int
 from verify.kkt import constrained_ncf_max
 from verify.ncf import ncf_and_grad
-from verify.nets import DTYPE, Activation, FeedForward, homogeneity_degree, single_threaded
+from verify.nets import DTYPE, EPS, Activation, FeedForward, homogeneity_degree, single_threaded
 from verify.sphere import kkt_residual
 from verify.strategies import Dataset, datasets, seeds
 from verify.tables import fmt, markdown_table
-
-EPS = torch.finfo(DTYPE).eps
-
 
 # --------------------------------------------------------------------------------------------
 # The statement's formulas. A mutant replaces one of them (see the checkers below).
@@ -1203,10 +1200,7 @@ def figure_3(activation: Activation, path, *, width: int = 12, seed: int = 0) ->
 
     n = 100, x_i ~ N(0, I_10), y_i ~ N(0, 1) as in the caption; 8 restarts, the best value is shown.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from verify.plots import plt
 
     rng = np.random.default_rng(seed)
     X = torch.as_tensor(rng.standard_normal((100, 10)), dtype=DTYPE)

@@ -26,16 +26,13 @@ from sympy.polys.rings import ring
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.clarke import polish_kkt, stationarity
-from verify.nets import DTYPE, Activation, FeedForward
-from verify.precise import mp_output, mp_sigma, mp_split, to_mp
+from verify.nets import DTYPE, EPS, Activation, FeedForward
+from verify.precise import mp_output, mp_split, to_mp
 from verify.saddle import SaddleExpansion, SaddlePartition
 from verify.sphere import kkt_residual, sphere_ascent, sphere_newton
 from verify.strategies import Dataset, datasets, seeds
 from verify.symbolic import symbolic_network
 from verify.tables import fmt, markdown_table
-
-EPS = torch.finfo(DTYPE).eps
-
 
 # ---------------------------------------------------------------------------------------------
 # instances
@@ -298,18 +295,6 @@ LIBRARY_FLOOR = 1e3 * EPS  # float64 autograd H1 against the mpmath reference: r
 ROUNDING_RESIDUAL = 1e-12  # a KKT residual this small needs no polishing
 
 
-def _mp_sigma_prime(activation: Activation):
-    """σ'(h) = p·c·(c h)^{p-1}, c = max(1,α) for h > 0, min(1,α) for h < 0; at h = 0 the mean slope (torch's choice)."""
-    lo, hi = (mpmath.mpf(c) for c in activation.slopes)
-    p = activation.p
-
-    def prime(h):
-        c = hi if h > 0 else lo if h < 0 else (lo + hi) / 2
-        return p * c * (c * h) ** (p - 1)
-
-    return np.frompyfunc(prime, 1, 1)
-
-
 def _mp_h1(partition: SaddlePartition, w_n: np.ndarray, w_z: np.ndarray, X: np.ndarray) -> np.ndarray:
     """H1(X; w_n, w_z) of np eq. (21) in mpmath, shape (n, m): an independent reference for :class:`SaddleExpansion`.
 
@@ -317,7 +302,7 @@ def _mp_h1(partition: SaddlePartition, w_n: np.ndarray, w_z: np.ndarray, X: np.n
     v_L = I, v_l = v_{l+1} N_{l+1} diag(σ'(h_l)) with h_l = N_l g_{l-1} the n-network pre-activations.
     """
     n_net, L = partition.n_net, partition.depth
-    sigma, prime = mp_sigma(n_net.activation), _mp_sigma_prime(n_net.activation)
+    sigma, prime = n_net.activation.mp()
     Ns = mp_split(n_net, w_n)
     gs, hs = [X], [None]
     for N in Ns[:-1]:
@@ -704,7 +689,7 @@ def _outside_problem(alpha: float, p: int, kink: bool) -> tuple[SaddleProblem, t
 
 def outside_hypotheses(figure_path) -> tuple[str, object]:
     """np Lemma 8 outside its hypotheses (α ≠ 1, p ∈ {1,2,3}): measured, not a verdict."""
-    import matplotlib.pyplot as plt
+    from verify.plots import plt
 
     lines = ["## Outside the hypotheses (α ≠ 1, p ∈ {1, 2, 3}): measured, not a verdict", "",
              "Lemma 8 (i) assumes p >= 4 (its proof needs σ'' to be C¹). Fixed instance: L = 3, widths (2, 3, 3, 1), G_z = "
@@ -1099,7 +1084,7 @@ def lemma9_symbolic(L: int, p: int) -> Lemma9Symbolic:
 
 def sparsity_figure(checker: SaddleKKTBalance, path) -> str:
     """np Figures 1(f)/2(f) analogue: |w_z| at a KKT point of the H1-NCF, L = 3, widths (20, 10, 10, 1), G_z = last 9 neurons."""
-    import matplotlib.pyplot as plt
+    from verify.plots import plt
 
     lines = ["## The w_z weights at a KKT point (cf. np Figures 1–2, panels e–f)", "",
              "A smaller version of the np §3.4 set-up (there: widths (20, 10, 10, 1), last 9 neurons): L = 3, widths "

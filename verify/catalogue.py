@@ -111,7 +111,7 @@ def listing(plugins: list[str]) -> list[tuple[str, str, str]]:
     from verify.experiments import experiments
 
     rows = [(c.id, c.source, c.title) for c in catalogue().values()]
-    rows += [(name, "experiment", description) for name, (_, description) in experiments().items()]
+    rows += [(name, "experiment", exp.title) for name, exp in experiments().items()]
     if cacheable:
         try:
             atomic_write(cache, json.dumps(rows))

@@ -45,11 +45,6 @@ class Stationarity:
     method: str = "autograd"
 
 
-def _one_sided_slopes(h: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
-    """σ'(h) off the kink: hi where h > 0, lo elsewhere (built in h's dtype: α = 0.1 through float32 is off by 1e-9)."""
-    return torch.full_like(h, lo).masked_fill(h > 0, hi)
-
-
 def _kink_ratios(net: FeedForward, u: torch.Tensor, X: torch.Tensor) -> tuple[list, list]:
     """Pre-activations h_1..h_{L-1} and h_l / (‖W_l‖_F·max_i ‖φ_{l-1}(x_i)‖), their size relative to the layer.
 
@@ -91,7 +86,7 @@ def _chain_rule_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: torc
                 delta = (delta @ Ws[l - 1]) * slopes[l - 2]
         return net.flatten(grads)
 
-    default = [_one_sided_slopes(h, lo, hi) for h in hs]
+    default = [net.activation.slope(h) for h in hs]
     return grad_of_slopes, default
 
 
@@ -196,7 +191,7 @@ def _certified(
     """
     lo, hi = net.activation.slopes
     hs, at_kink = _kink_masks(net, w, X, 1e-9)
-    admissible = [torch.where(k, s.clamp(lo, hi), _one_sided_slopes(h, lo, hi)) for h, k, s in zip(hs, at_kink, slopes)]
+    admissible = [torch.where(k, s.clamp(lo, hi), net.activation.slope(h)) for h, k, s in zip(hs, at_kink, slopes)]
     grad_of_slopes, _ = _chain_rule_grad(net, w, X, z)
     g = grad_of_slopes(admissible)
     n_kinks = int(sum(int(k.sum()) for k in at_kink))
@@ -280,7 +275,7 @@ def _solve_kkt(
 
     # start with the kink slope mid-box where κ|h|/scale < (hi − lo)/2, the one-sided slope elsewhere
     r0 = ratios(w0[live]) if kinked else w0.new_zeros(0)
-    s0 = torch.where(kappa * r0.abs() < 0.5 * (hi - lo), r0.new_tensor(0.5 * (lo + hi)), _one_sided_slopes(r0, lo, hi))
+    s0 = torch.where(kappa * r0.abs() < 0.5 * (hi - lo), r0.new_tensor(0.5 * (lo + hi)), net.activation.slope(r0))
     x = torch.cat([w0[live], s0, w0.new_zeros(1)])
     x[-1] = F(x)[:k] @ w0[live]  # λ = ⟨g, w⟩ (Euler)
     Fx = F(x)

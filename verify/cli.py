@@ -17,6 +17,8 @@ from typing import Any
 from verify.errors import InputError
 from verify.profiles import PROFILES, profile
 
+SCALES = ("ci", "dev", "paper")  # verify.experiments.SCALES, repeated so that --help imports nothing heavy
+
 EXIT_CODES = {
     0: "every verdict PASS (mutants: every mutant killed)",
     1: "a FAIL, or a mutant that survived",
@@ -78,10 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--no-mutants", action="store_true", help="skip the mutants (faster)")
             p.add_argument("--replay", action="store_true",
                            help="first replay the failing examples saved for this checker, profile and seed (reported apart)")
-    exp = sub.add_parser("experiment", help="reproduce one of a paper's experiments and write its report")
-    exp.add_argument("name", help="experiment name (see `homcheck list`)")
+    exp = sub.add_parser("experiment", help="reproduce a paper's tables and figures and write their reports")
+    exp.add_argument("names", nargs="*", help="experiment names (see `homcheck list`; default: all)")
+    exp.add_argument("--scale", choices=SCALES, default="dev",
+                     help="ci (seconds), dev (minutes, default) or paper (the paper's settings)")
     common(exp)
     exp.add_argument("--out", default="reports", help="report directory (default reports/)")
+    exp.add_argument("--refresh", action="store_true", help="recompute even when a cached result exists")
     rep = sub.add_parser("replay", help="re-evaluate a saved counterexample (reports/counterexamples/<id>.pkl)")
     rep.add_argument("path", help="the .pkl file a FAIL wrote")
     rep.add_argument("--device", choices=DEVICES, default="auto", help="torch device (default auto)")
@@ -167,9 +172,9 @@ def _main(argv: list[str] | None) -> int:
             return _replay(saved, checker, _device(args.device))
         device = _device(args.device)
         if args.command == "experiment":
-            from verify.experiments import get_experiment
+            from verify.experiments import experiments, get_experiment
 
-            run_experiment = get_experiment(args.name)
+            chosen_experiments = [get_experiment(n) for n in args.names] or list(experiments().values())
         else:
             from verify.catalogue import select
 
@@ -179,10 +184,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"homcheck: error: {exc}", file=sys.stderr)
         return 2
     if args.command == "experiment":
-        t0 = time.perf_counter()
-        path = run_experiment(out, args.seed, device)
-        print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
-        return 0
+        return _experiments(chosen_experiments, args, device, out)
     if args.command == "mutants":
         return _mutants(checkers, chosen, args, device, out)
     return _run(checkers, chosen, args, device, out)
@@ -252,6 +254,27 @@ def _run(checkers: list, chosen, args, device, out: Path) -> int:
     manifest.write(out)
     print(f"index: {out / 'index.md'} (run {manifest.run_id}, {manifest.duration_s:.1f} s)")
     return exit_code(verdicts, statuses)
+
+
+def _experiments(chosen: list, args, device, out: Path) -> int:
+    from verify.experiments import run_experiment
+    from verify.report import write_index
+
+    crashed = False
+    for exp in chosen:
+        _say(f"{exp.name:<16} started at scale {args.scale}")
+        try:
+            done = run_experiment(exp, scale=args.scale, seed=args.seed, device=device, out_dir=out, refresh=args.refresh,
+                                  say=_say)
+        except Exception as exc:  # a defect of that experiment: say so, go on with the others
+            _say(f"{exp.name:<16} CRASHED: {type(exc).__name__}: {exc}")
+            crashed = True
+            continue
+        _say(f"{exp.name:<16} {done.status}: computing {done.run_s:.1f} s" + (" (cached)" if done.cached else "")
+             + f" + report {done.report_s:.1f} s → {done.markdown}")
+    write_index(out)
+    print(f"index: {out / 'index.md'}")
+    return 4 if crashed else 0
 
 
 def _mutants(checkers: list, chosen, args, device, out: Path) -> int:

@@ -35,10 +35,9 @@ from verify.clarke import stationarity
 from verify.errors import InputError, as_data, check_positive, check_positive_int
 from verify.kkt import constrained_ncf_max
 from verify.ncf import ncf, ncf_and_grad
-from verify.nets import DTYPE, Activation, FeedForward, resolve_device
+from verify.nets import DTYPE, EPS, Activation, FeedForward, resolve_device
 
 RELU = Activation(0.0, 1)
-EPS = torch.finfo(DTYPE).eps
 
 
 # ---------------------------------------------------------------------------------------------

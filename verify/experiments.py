@@ -1,45 +1,206 @@
-"""Reproductions of a paper's experiments, run by ``homcheck experiment NAME``.
+"""Experiments: reproductions of a paper's tables and figures (``homcheck experiment NAME``).
 
-An experiment is a function ``(out_dir: Path, seed: int, device: torch.device) -> Path`` that
-writes a markdown report (plus figures and JSON) under ``out_dir`` and returns the report's path.
-Modules that define experiments register them with :func:`experiment`; the built-in ones are
-imported by :func:`experiments`.
+Three kinds of code are kept apart (DESIGN.md): a checker decides a statement, an experiment
+reproduces a table or figure, and report code formats results it is given. An experiment is
+therefore two methods:
+
+* ``run(scale, seed, device)`` — all the numerics, at one of the scales ``ci`` (seconds, for
+  tests), ``dev`` (minutes) or ``paper`` (the paper's settings); returns a picklable result,
+  cached on disk keyed by (name, scale, seed, homcheck version, source stamp);
+* ``report(result, figure_dir)`` — formatting only: markdown, figures, and the paper's stated
+  outcomes beside ours (:class:`Outcome`), each reproduced, not reproduced, or undecided.
+
+The runner (:func:`run_experiment`) writes ``<out>/<name>.md`` and ``<name>.json`` with the
+name, scale, seed, device, versions, run and report seconds, and the reproduction status.
+Experiments register with :func:`register_experiment`; built-ins through the entry points.
 """
 
 from __future__ import annotations
 
+import pickle
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from verify.errors import InputError
 
-Experiment = Callable[[Path, int, Any], Path]  # (out_dir, seed, torch device) → report path
-EXPERIMENTS: dict[str, tuple[Experiment, str]] = {}
+SCALES = ("ci", "dev", "paper")  # also spelled out in verify/cli.py (kept light for --help)
 
 
-def experiment(name: str, description: str) -> Callable[[Experiment], Experiment]:
-    """Decorator: register ``fn`` as the experiment ``name``."""
+@dataclass
+class Outcome:
+    """One outcome the paper states for a table or figure, beside ours.
 
-    def add(fn: Experiment) -> Experiment:
-        if name in EXPERIMENTS:
-            raise InputError(f"experiment {name!r} registered twice")
-        EXPERIMENTS[name] = (fn, description)
-        return fn
+    reproduced: True / False when our run decides it, None when it cannot (e.g. at scale ci).
+    """
 
-    return add
+    what: str
+    paper: str
+    ours: str
+    reproduced: bool | None
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        return {True: "reproduced", False: "not reproduced", None: "undecided"}[self.reproduced]
 
 
-def experiments() -> dict[str, tuple[Experiment, str]]:
-    """Every registered experiment (the entry points register the built-in ones)."""
-    from verify.catalogue import load_entry_points
+@dataclass
+class ExperimentReport:
+    """What an experiment's report method returns: markdown body, figure paths, outcomes, data for the JSON."""
+
+    markdown: str
+    figures: list[Path] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def status(outcomes: list[Outcome]) -> str:
+    """``reproduced`` when every outcome is, ``not reproduced`` when any is not, else ``undecided``
+    (``no stated outcome`` when the paper states none we compare)."""
+    if not outcomes:
+        return "no stated outcome"
+    if any(o.reproduced is False for o in outcomes):
+        return "not reproduced"
+    if all(o.reproduced is True for o in outcomes):
+        return "reproduced"
+    return "undecided"
+
+
+class Experiment:
+    """Base class: set name, title, source, settings_text; implement run and report."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    source: ClassVar[str]
+    settings_text: ClassVar[str] = ""  # our settings, each assumption labelled as such
+
+    def run(self, scale: str, seed: int, device: Any) -> Any:
+        raise NotImplementedError
+
+    def report(self, result: Any, figure_dir: Path) -> ExperimentReport:
+        raise NotImplementedError
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register_experiment(cls: type[Experiment]) -> type[Experiment]:
+    """Class decorator: add an experiment to the catalogue under its name."""
+    for attr in ("name", "title", "source"):
+        if not getattr(cls, attr, ""):
+            raise InputError(f"experiment {cls.__module__}.{cls.__qualname__} needs a {attr}")
+    if cls.name in EXPERIMENTS:
+        other = type(EXPERIMENTS[cls.name])
+        raise InputError(f"experiment {cls.name!r} of {cls.__module__} is already registered by {other.__module__}")
+    EXPERIMENTS[cls.name] = cls()
+    return cls
+
+
+def experiments() -> dict[str, Experiment]:
+    """Every registered experiment (the entry points register the built-in ones), by name."""
+    from verify.catalogue import load_entry_points, natural_key
 
     load_entry_points()
-    return dict(sorted(EXPERIMENTS.items()))
+    return dict(sorted(EXPERIMENTS.items(), key=lambda kv: natural_key(kv[0])))
 
 
 def get_experiment(name: str) -> Experiment:
     known = experiments()
     if name not in known:
         raise InputError(f"unknown experiment {name!r}; known: {', '.join(known) or 'none'}")
-    return known[name][0]
+    return known[name]
+
+
+def check_scale(scale: str) -> str:
+    if scale not in SCALES:
+        raise InputError(f"unknown scale {scale!r}: use one of {', '.join(SCALES)}")
+    return scale
+
+
+def cache_path(experiment: Experiment, scale: str, seed: int, cache_dir: Path) -> Path:
+    """Where a result is cached: keyed by name, scale, seed, homcheck version and the module's source stamp."""
+    import hashlib
+    import json
+
+    from verify.catalogue import _homcheck_version, _source_stamp
+
+    stamp = _source_stamp(type(experiment).__module__)
+    key = hashlib.sha256(json.dumps([experiment.name, scale, seed, _homcheck_version(), stamp]).encode()).hexdigest()[:20]
+    return cache_dir / experiment.name / f"{scale}-seed{seed}-{key}.pkl"
+
+
+def default_cache_dir() -> Path:
+    import os
+
+    import platformdirs
+
+    return Path(os.environ.get("HOMCHECK_CACHE") or platformdirs.user_cache_dir("homcheck")) / "experiments"
+
+
+@dataclass
+class ExperimentRun:
+    """What :func:`run_experiment` did: report path, status, seconds computing and reporting, cache use."""
+
+    markdown: Path
+    status: str
+    run_s: float
+    report_s: float
+    cached: bool
+
+
+def run_experiment(experiment: Experiment, *, scale: str, seed: int, device: Any, out_dir: Path,
+                   cache_dir: Path | None = None, refresh: bool = False,
+                   say: Callable[[str], None] = lambda _: None) -> ExperimentRun:
+    """Run (or load from the cache) one experiment and write its report."""
+    from verify.files import atomic_write, dumps_strict
+    from verify.runner import versions
+    from verify.tables import markdown_table
+
+    check_scale(scale)
+    cache = cache_path(experiment, scale, seed, cache_dir or default_cache_dir())
+    t0 = time.perf_counter()
+    result, cached = None, False
+    if cache.is_file() and not refresh:
+        try:
+            stored = pickle.loads(cache.read_bytes())
+            result, run_s, cached = stored["result"], stored["run_s"], True
+        except Exception:  # an unreadable cache entry is recomputed
+            result = None
+    if result is None:
+        say(f"{experiment.name}: computing at scale {scale} (seed {seed})")
+        result = experiment.run(scale, seed, device)
+        run_s = time.perf_counter() - t0
+        atomic_write(cache, pickle.dumps({"result": result, "run_s": run_s}))
+    t1 = time.perf_counter()
+    fig_dir = out_dir / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    rep = experiment.report(result, fig_dir)
+    report_s = time.perf_counter() - t1
+    state = status(rep.outcomes)
+    figures = [str(Path(f).relative_to(out_dir)) for f in rep.figures]
+    head = [
+        f"# {experiment.name} — {experiment.title}", "",
+        f"**Reproduction: {state}**  ",
+        f"Source: {experiment.source}  ",
+        f"Scale `{scale}`, seed {seed}, device `{device}`, float64; computing {run_s:.1f} s"
+        + (" (loaded from the cache)" if cached else "") + f", report {report_s:.1f} s  ",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items() if k != "platform"), "",
+    ]
+    if experiment.settings_text:
+        head += ["## Settings", "", experiment.settings_text, ""]
+    if rep.outcomes:
+        head += ["## The paper's outcomes beside ours", "",
+                 markdown_table(["outcome", "paper", "ours", "status", "note"],
+                                [(o.what, o.paper, o.ours, o.status, o.note) for o in rep.outcomes]), ""]
+    markdown = "\n".join(head + [rep.markdown.rstrip(), ""] + (["## Figures", ""] + [f"![{f}]({f})" for f in figures]
+                                                              if figures else [])) + "\n"
+    document = {"schema_version": 2, "kind": "experiment", "name": experiment.name, "title": experiment.title,
+                "source": experiment.source, "scale": scale, "seed": seed, "device": str(device), "status": state,
+                "outcomes": rep.outcomes, "data": rep.data, "run_s": round(run_s, 3), "report_s": round(report_s, 3),
+                "cached": cached, "figures": figures, "versions": versions()}
+    atomic_write(out_dir / f"{experiment.name}.json", dumps_strict(document))
+    path = atomic_write(out_dir / f"{experiment.name}.md", markdown)
+    return ExperimentRun(path, state, run_s, report_s, cached)

@@ -16,7 +16,6 @@ Conventions:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,9 +23,11 @@ from functools import cached_property
 
 import torch
 
+from verify.activations import Activation
 from verify.errors import InputError, check_positive_int
 
 DTYPE = torch.float64
+EPS = torch.finfo(DTYPE).eps  # float64 rounding unit: the one EPS of homcheck
 
 
 def resolve_device(spec: str | torch.device = "auto") -> torch.device:
@@ -63,45 +64,6 @@ def single_threaded() -> Iterator[None]:
 def homogeneity_degree(depth: int, p: int) -> int:
     """p̂ = p^{L-1} + … + p + 1, the degree of homogeneity of an L-layer net (edc §1.6)."""
     return sum(p**i for i in range(depth))
-
-
-@dataclass(frozen=True)
-class Activation:
-    """σ(x) = max(x, αx)^p for real α and integer p >= 1 (positively p-homogeneous)."""
-
-    alpha: float = 0.0
-    p: int = 1
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.alpha, (int, float)) or isinstance(self.alpha, bool) or not math.isfinite(self.alpha):
-            raise InputError(f"activation slope alpha must be a finite real number, got {self.alpha!r}")
-        try:
-            p = check_positive_int("activation power p", self.p)
-        except InputError:
-            raise InputError(
-                f"activation power p must be an integer >= 1 (σ = max(x, αx)^p is then p-homogeneous), got {self.p!r}"
-            ) from None
-        object.__setattr__(self, "alpha", float(self.alpha))
-        object.__setattr__(self, "p", p)
-
-    def __call__(self, h: torch.Tensor) -> torch.Tensor:
-        # torch.maximum splits the gradient evenly at ties, so at a kink autograd returns
-        # the slope (1 + α)/2: one element of the Clarke subdifferential.
-        return torch.maximum(h, self.alpha * h) ** self.p
-
-    @property
-    def kinked(self) -> bool:
-        """True when σ is not differentiable at 0 (p = 1 and α ≠ 1): Clarke calculus is needed."""
-        return self.p == 1 and self.alpha != 1.0
-
-    @property
-    def slopes(self) -> tuple[float, float]:
-        """(c₋, c₊) = (min(1, α), max(1, α)): σ(x) = (c₊x)^p for x >= 0 and (c₋x)^p for x < 0."""
-        return (min(1.0, self.alpha), max(1.0, self.alpha))
-
-    def __str__(self) -> str:
-        base = {0.0: "relu", 1.0: "x"}.get(self.alpha, f"max(x,{self.alpha:g}x)")
-        return base if self.p == 1 else f"{base}^{self.p}"
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,12 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from verify.nets import Activation, FeedForward
+from verify.nets import FeedForward
 
 
 def to_mp(a) -> np.ndarray:
     """float64 array → object array of mpmath numbers (exact conversion)."""
     return np.frompyfunc(mpmath.mpf, 1, 1)(np.asarray(a, dtype=np.float64))
-
-
-def mp_sigma(activation: Activation):
-    """σ(h) = max(h, αh)^p, elementwise on object arrays."""
-    alpha, p = mpmath.mpf(activation.alpha), activation.p
-    return np.frompyfunc(lambda h: max(h, alpha * h) ** p, 1, 1)
 
 
 def mp_split(net: FeedForward, u: np.ndarray) -> list[np.ndarray]:
@@ -32,7 +26,7 @@ def mp_split(net: FeedForward, u: np.ndarray) -> list[np.ndarray]:
 
 def mp_output(net: FeedForward, u: np.ndarray, X: np.ndarray) -> np.ndarray:
     """H(X; u) in mpmath (object arrays of shape (n, m)); u and X are object arrays (see :func:`to_mp`)."""
-    sigma, a = mp_sigma(net.activation), X
+    sigma, a = net.activation.mp()[0], X
     for l, W in enumerate(mp_split(net, u), start=1):
         h = a.dot(W.T)
         a = sigma(h) if l < net.depth else h

@@ -93,21 +93,6 @@ def squared_loss(net: FeedForward, u: torch.Tensor, X: torch.Tensor, Y: torch.Te
     return scale * ((net(u, X) - Y) ** 2).sum(dim=(-2, -1))
 
 
-def _activation_and_slope(activation: Activation, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(σ(h), σ'(h)) from σ(h) = (c·h)^p, σ'(h) = p·c·(c·h)^{p−1}, c = max(1,α) for h > 0 and min(1,α) for h < 0.
-
-    This piecewise form of max(h, αh)^p (nets.py) gives the same values; at h = 0 the slope is the mean
-    of the two sides, the subgradient autograd returns for torch.maximum (only matters for p = 1).
-    """
-    lo, hi = activation.slopes
-    c = 0.5 * (hi + lo) + (0.5 * (hi - lo)) * torch.sign(h)
-    ch = c * h
-    if activation.p == 1:
-        return ch, c
-    power = ch ** (activation.p - 1)
-    return power * ch, activation.p * c * power
-
-
 def loss_and_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, Y: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(L(W), ∇L(W)) for L = scale·‖Y − H(X;W)‖²_F, batched over leading dims of u (*B, n_params).
 
@@ -121,7 +106,7 @@ def loss_and_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, Y: torch.T
     for l, W in enumerate(Ws, start=1):
         h = acts[-1] @ W.transpose(-1, -2)
         if l < net.depth:
-            a, slope = _activation_and_slope(net.activation, h)
+            a, slope = net.activation.value_and_derivative(h)
             acts.append(a)
             slopes.append(slope)
     residual = h - Y

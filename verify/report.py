@@ -54,18 +54,10 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def violation_figure(result: CheckResult, path: Path) -> None:
     """Violation against error floor per instance (deciding entry), with the decision boundary."""
-    plt = _pyplot()
+    from verify.plots import plt
+
     fig, ax = plt.subplots(figsize=(5.5, 4))
     tiny = 1e-18
     colours = {"PASS": "tab:green", "FAIL": "tab:red", "INCONCLUSIVE": "tab:orange"}
@@ -288,34 +280,79 @@ def _instance_table(records: list[InstanceRecord]) -> str:
 
 
 def write_index(out_dir: Path) -> Path:
-    """reports/index.md from every report JSON present, under a lock (concurrent runs share the directory)."""
+    """reports/index.md: coverage per paper (the ledgers), then one row per checker and experiment report present.
+
+    Rebuilt from the JSON files under a lock, as concurrent runs may share the directory.
+    """
     from filelock import FileLock
 
+    from verify.catalogue import natural_key
+    from verify.ledger import ledgers
+
     with FileLock(str(out_dir / ".index.lock")):
-        rows, runs = [], set()
+        checks, exps = {}, {}
         for path in sorted(out_dir.glob("*.json")):
             try:
                 data = json.loads(path.read_text())
             except (json.JSONDecodeError, OSError):
                 continue
-            if data.get("schema_version") != SCHEMA_VERSION or "verdict" not in data:
+            if data.get("schema_version") != SCHEMA_VERSION:
                 continue
-            runs.add((data["run"], data["profile"], data["seed"]))
-            mutants = data.get("mutants", [])
-            rows.append((data["id"], [
-                f"[{data['id']}]({data['id']}.md)", data["source"], data["title"], f"**{data['verdict']}**",
-                f"{data['n_passed']} / {data['n_distinct']}", fmt(data["max_violation"]),
-                f"{sum(m['killed'] for m in mutants)}/{len(mutants)}", f"{data['profile']} / seed {data['seed']}",
-                data["run"] or "–", f"{data['duration_s'] + data['report_s']:.1f}",
-            ]))
-        from verify.catalogue import natural_key
-
-        rows.sort(key=lambda r: natural_key(r[0]))
+            if data.get("kind") == "experiment":
+                exps[data["name"]] = data
+            elif "verdict" in data:
+                checks[data["id"]] = data
+        runs = {(d["run"], d["profile"], d["seed"]) for d in checks.values()}
         head = ["# homcheck reports", ""]
         if len({(p, s) for _, p, s in runs}) > 1:
             head += [f"**Rows come from {len(runs)} runs with different profiles or seeds** — see the run column and "
                      f"`{RUNS}/`.", ""]
-        table = markdown_table(
-            ["checker", "source", "statement", "verdict", "instances passed / distinct", "max violation",
-             "mutants killed", "profile", "run", "time (s)"], [r for _, r in rows])
-        return atomic_write(out_dir / "index.md", "\n".join(head + [table, ""]))
+        coverage, ledger_tables = _coverage(ledgers(), checks, exps)
+        body = ["## Coverage per paper", "", *coverage, "", "## Checkers", "",
+                markdown_table(
+                    ["checker", "source", "statement", "verdict", "instances passed / distinct", "max violation",
+                     "mutants killed", "profile", "run", "time (s)"],
+                    [[f"[{d['id']}]({d['id']}.md)", d["source"], d["title"], f"**{d['verdict']}**",
+                      f"{d['n_passed']} / {d['n_distinct']}", fmt(d["max_violation"]),
+                      f"{sum(m['killed'] for m in d['mutants'])}/{len(d['mutants'])}", f"{d['profile']} / seed {d['seed']}",
+                      d["run"] or "–", f"{d['duration_s'] + d['report_s']:.1f}"]
+                     for _, d in sorted(checks.items(), key=lambda kv: natural_key(kv[0]))])]
+        if exps:
+            body += ["", "## Experiments", "",
+                     markdown_table(["experiment", "source", "what", "reproduction", "scale", "seed", "time (s)"],
+                                    [[f"[{n}]({n}.md)", d["source"], d["title"], f"**{d['status']}**", d["scale"], d["seed"],
+                                      f"{d['run_s'] + d['report_s']:.1f}" + (" (cached)" if d["cached"] else "")]
+                                     for n, d in sorted(exps.items(), key=lambda kv: natural_key(kv[0]))])]
+        body += ["", *ledger_tables]
+        return atomic_write(out_dir / "index.md", "\n".join(head + body + [""]))
+
+
+def _coverage(books: dict, checks: dict, exps: dict) -> tuple[list[str], list[str]]:
+    """Coverage lines per paper and each paper's ledger table (items linked to their reports)."""
+    lines, tables = [], []
+    for key, book in books.items():
+        statements = [i for i in book.items if i.kind == "statement"]
+        displays = [i for i in book.items if i.kind != "statement"]
+        checked = [i for i in statements if i.checker]
+        verdicts = [checks[i.checker]["verdict"] for i in checked if i.checker in checks]
+        covered = [i for i in displays if i.experiment]
+        statuses = [exps[i.experiment]["status"] for i in covered if i.experiment in exps]
+
+        def tally(values: list[str]) -> str:
+            return ", ".join(f"{values.count(v)} {v}" for v in dict.fromkeys(values)) or "none run here"
+
+        lines.append(f"- **{key}** ({book.title}): {len(checked)} of {len(statements)} statements checked ({tally(verdicts)}); "
+                     f"{len(covered)} of {len(displays)} tables/figures with an experiment ({tally(statuses)})")
+        rows = []
+        for i in book.items:
+            if i.checker:
+                cover = f"[{i.checker}]({i.checker}.md)"
+                state = checks[i.checker]["verdict"] if i.checker in checks else "not run"
+            elif i.experiment:
+                cover = f"[{i.experiment}]({i.experiment}.md)"
+                state = exps[i.experiment]["status"] if i.experiment in exps else "not run"
+            else:
+                cover, state = "–", "not yet covered"
+            rows.append([i.label, i.kind, cover, state, i.note])
+        tables += [f"## Ledger: {key} — {book.title}", "", markdown_table(["item", "kind", "covered by", "status", "note"], rows), ""]
+    return lines, tables

@@ -1,4 +1,5 @@
-"""Optimisation on the unit sphere: one projected ascent and one sphere Newton, batched over restarts."""
+"""Optimisation on the sphere, batched over restarts: a monotone line-search ascent (:func:`sphere_ascent`),
+a fixed-schedule ascent with an optional trajectory (:func:`scheduled_ascent`), one sphere Newton, the KKT residual."""
 
 from __future__ import annotations
 
@@ -177,3 +178,75 @@ def sphere_newton(
         if residual < 1e-15:
             break
     return best
+
+
+@dataclass
+class ScheduledAscent:
+    """What :func:`scheduled_ascent` returns: last and best iterates, their values, and the recorded values.
+
+    u, value: the last iterate of every run and its objective; best_u, best_value: the best
+    iterate seen; trajectory: (len(recorded), R) objective values at the recorded steps.
+    """
+
+    u: torch.Tensor
+    value: torch.Tensor
+    best_u: torch.Tensor
+    best_value: torch.Tensor
+    trajectory: torch.Tensor
+    recorded: list[int]
+
+
+def step_schedule(steps: int, step_size: float, *, final_step_size: float | None = None, hold: int = 0,
+                  decay: float | None = None) -> list[float]:
+    """Step sizes η_0 … η_{steps−1}: ``step_size`` for ``hold`` steps, then decaying geometrically,
+    either to ``final_step_size`` at the last step or by the factor ``decay`` per step."""
+    steps = check_positive_int("steps", steps, minimum=0)
+    step_size = check_positive("step_size", step_size)
+    if decay is None:
+        end = check_positive("final_step_size", final_step_size if final_step_size is not None else step_size)
+        decay = (end / step_size) ** (1 / max(steps - hold - 1, 1))
+    return [step_size * decay ** max(t - hold, 0) for t in range(steps)]
+
+
+def scheduled_ascent(
+    value_and_grad: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    init: torch.Tensor,
+    etas: list[float],
+    *,
+    normalise_gradient: bool = True,
+    radius: float = 1.0,
+    record_every: int = 0,
+) -> ScheduledAscent:
+    """Projected ascent with a fixed step schedule, all rows of ``init`` at once.
+
+    u ← r (u + η_t d)/‖u + η_t d‖ on the sphere of radius r, with d = g/‖g‖ (``normalise_gradient``)
+    or d = g, g the gradient ``value_and_grad`` returns (to descend a loss, pass its negation).
+    A fixed step, unlike :func:`sphere_ascent`'s monotone line search: at a concave kink (a ridge)
+    a line search shrinks its step to zero and stalls at a non-stationary point, while a fixed
+    step chatters around the ridge and keeps moving along it (edc Remark 2, footnote 3); a
+    decaying schedule then brings the chattering down. Values are recorded every ``record_every``
+    steps (and at the last) when it is positive; the best iterate of each run is kept.
+    """
+    tiny = torch.finfo(init.dtype).tiny
+
+    def project(v: torch.Tensor) -> torch.Tensor:
+        return radius * v / v.norm(dim=-1, keepdim=True).clamp_min(tiny)
+
+    u = project(init)
+    trajectory, recorded = [], []
+    best_u, best_value = u, None
+    for t in range(len(etas) + 1):
+        value, grad = value_and_grad(u)
+        if best_value is None:
+            best_value = value
+        better = value > best_value
+        best_u, best_value = torch.where(better[:, None], u, best_u), torch.where(better, value, best_value)
+        if record_every and (t % record_every == 0 or t == len(etas)):
+            trajectory.append(value)
+            recorded.append(t)
+        if t == len(etas):
+            break
+        direction = grad / grad.norm(dim=-1, keepdim=True).clamp_min(tiny) if normalise_gradient else grad
+        u = project(u + etas[t] * direction)
+    stacked = torch.stack(trajectory) if trajectory else value.new_zeros((0, value.shape[0]))
+    return ScheduledAscent(u, value, best_u, best_value, stacked, recorded)
