@@ -1,3 +1,14 @@
-"""Built-in checkers, one module per theorem family; importing this package registers them."""
+"""Built-in checkers, experiments and claims ledgers: one folder per paper, one file per statement.
 
-from theorems import balance, descent, escape_speed, homogeneity, pursuit, rank_one, saddle  # noqa: F401
+The id names the file: ``np.lemma8`` lives in ``theorems/neuron_pursuit/lemma8.py``. Importing
+this package (done through the ``homcheck.plugins`` entry point) registers everything.
+"""
+
+from theorems import early_directional, neuron_pursuit, saddle_to_saddle, two_homogeneous  # noqa: F401
+
+PAPER_FOLDERS = {
+    "np": "neuron_pursuit",  # not "np": numpy's alias
+    "edc": "early_directional",
+    "dc2": "two_homogeneous",
+    "s2s": "saddle_to_saddle",
+}

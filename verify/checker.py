@@ -68,12 +68,13 @@ class Entry:
 class Evidence:
     """What a claim measured on one instance: its entries, each decided on its own.
 
-    measurements: named numbers for the report; instance: a short description; note: a remark.
+    measurements: numbers for the report, preferably a (frozen) dataclass of the checker's, serialised
+    with ``asdict``; instance: a short description; note: a remark.
     An Evidence with no entries is INCONCLUSIVE (the statement was not exercised on this instance).
     """
 
     entries: Sequence[Entry]
-    measurements: dict[str, float] = field(default_factory=dict)
+    measurements: Any = field(default_factory=dict)  # a dataclass of the checker's (typed), or a dict
     instance: str = ""
     note: str = ""
 
@@ -193,11 +194,12 @@ class Checker:
         return []
 
     def summarise(self, records: list) -> dict[str, float]:
-        """Named numbers for the report: by default the range of every per-instance measurement."""
+        """Named numbers for the report: by default the range of every numeric per-instance measurement."""
         out: dict[str, float] = {}
         keys = sorted({k for r in records for k in r.measurements})
         for k in keys:
-            vals = [r.measurements[k] for r in records if k in r.measurements and math.isfinite(r.measurements[k])]
+            vals = [r.measurements[k] for r in records if isinstance(r.measurements.get(k), (int, float))
+                    and not isinstance(r.measurements[k], bool) and math.isfinite(r.measurements[k])]
             if vals:
                 out[f"{k}_min"], out[f"{k}_max"] = min(vals), max(vals)
         return out

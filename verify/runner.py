@@ -25,6 +25,7 @@ instances) passed; INCONCLUSIVE otherwise (with a note saying why).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
 import time
@@ -207,9 +208,16 @@ def record(checker: Checker, evidence: Evidence, instance: Any, seconds: float) 
         n_failed=verdicts.count(Verdict.FAIL),
         n_inconclusive=verdicts.count(Verdict.INCONCLUSIVE),
         seconds=seconds,
-        measurements=dict(evidence.measurements),
+        measurements=_measurements(evidence.measurements),
         note=evidence.note,
     )
+
+
+def _measurements(m: Any) -> dict[str, Any]:
+    """A claim's measurements as a plain dict: a dataclass through ``asdict`` (typed), or a mapping."""
+    if dataclasses.is_dataclass(m) and not isinstance(m, type):
+        return dataclasses.asdict(m)
+    return dict(m)
 
 
 def _undecided_reason(checker: Checker, e: Entry) -> str:

@@ -1,0 +1,1 @@
+"""dc2 — Directional Convergence near Small Initialisations and Saddles in Two-Homogeneous NNs (Kumar & Haupt)."""
