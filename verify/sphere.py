@@ -25,7 +25,7 @@ class SphereAscent:
     """Every restart of :func:`sphere_ascent`, sorted by objective value (best first).
 
     u: (R, k) unit vectors; value: objective(u); grad: its autograd gradient; kkt_residual:
-    ‖(I − uuᵀ)g‖/‖g‖; steps: iterations run.
+    ‖(I − uuᵀ)g‖/‖g‖; steps: iterations run; start: the row of ``init`` each result came from.
     """
 
     u: torch.Tensor
@@ -33,6 +33,7 @@ class SphereAscent:
     grad: torch.Tensor
     kkt_residual: torch.Tensor
     steps: int
+    start: torch.Tensor
 
 
 def _value_and_grad(objective: Callable[[torch.Tensor], torch.Tensor], u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -130,7 +131,7 @@ def sphere_ascent(
         u, value, grad = top_u, top_value, top_grad
     order = torch.argsort(value, descending=True)
     u, value, grad = u[order], value[order], grad[order]
-    return SphereAscent(u, value, grad, kkt_residual(u, grad), t)
+    return SphereAscent(u, value, grad, kkt_residual(u, grad), t, order)
 
 
 def sphere_newton(
