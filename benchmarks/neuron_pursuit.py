@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from theorems.pursuit import FIG6_CHECK_SETTINGS, Fig6Task, fit_fig6
+from theorems.neuron_pursuit.fig6_task import FIG6_REDUCED_SETTINGS, Fig6Task, fit_fig6
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.pursuit import SmallInitGDRegressor, gradient_descent, small_problem_threads
 
@@ -88,7 +88,7 @@ def _ratio_text(reached: float | None, spent: float, np_seconds: float) -> str:
 
 def run(device: torch.device) -> tuple[str, dict]:
     task = Fig6Task(0, False)
-    np_run = fit_fig6(task, FIG6_CHECK_SETTINGS, random_state=0, device=device.type)
+    np_run = fit_fig6(task, FIG6_REDUCED_SETTINGS, random_state=0, device=device.type)
     np_error = np_run.test_errors[-1]
     cap = min(max(CAP_FACTOR * np_run.seconds, CAP_MIN_S), CAP_MAX_S)
     reached, spent, gd_steps, gd_best = _baseline_times(task, (np_error, LOOSE_ERROR), cap, device)
@@ -96,7 +96,7 @@ def run(device: torch.device) -> tuple[str, dict]:
     md = "\n".join([
         "## Neuron Pursuit vs small-initialisation GD on np Figure 6's task",
         "",
-        f"NP ({FIG6_CHECK_SETTINGS}): fit {np_run.seconds:.1f} s, {np_run.estimator.n_iter_} iterations, hidden widths "
+        f"NP ({FIG6_REDUCED_SETTINGS}): fit {np_run.seconds:.1f} s, {np_run.estimator.n_iter_} iterations, hidden widths "
         f"{np_run.estimator.hidden_widths_}, relative test error {np_error:.3g} (10⁴ fresh samples).",
         "",
         f"Small-init GD (widths 50-50, radius 0.01, step 0.05, chunks of {GD_CHUNK} steps; {gd_steps} steps in {spent:.1f} s, "

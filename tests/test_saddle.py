@@ -1,27 +1,13 @@
-"""verify.saddle (partition, H1 of np eq. 21, H_{1,l}, sphere ascent) and the numerics behind np.lemma8 / np.lemma9."""
+"""verify.saddle (partition, H1 of np eq. 21, H_{1,l}) and verify.sphere (ascent, Newton); np.lemma8/9 numerics: tests/neuron_pursuit."""
 
 import math
 
 import numpy as np
 import pytest
-import sympy as sp
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theorems.saddle import (
-    DELTAS,
-    OrderFit,
-    SaddleDecomposition,
-    SaddleKKTBalance,
-    SaddleProblem,
-    _outside_problem,
-    lemma8_expansion,
-    remainder_fits,
-    symbolic_saddle,
-    zz_display_term,
-)
-from verify.checker import Context, Verdict
 from verify.errors import InputError
 from verify.kkt import constrained_ncf_max
 from verify.ncf import ncf
@@ -34,7 +20,7 @@ from verify.saddle import (
     layer_terms,
 )
 from verify.sphere import sphere_ascent, sphere_newton
-from verify.strategies import Dataset, activations, datasets
+from verify.strategies import activations, datasets
 
 
 @st.composite
@@ -145,17 +131,6 @@ def test_moving_the_z_neurons_to_the_end_changes_nothing():
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("L,p", [(3, 2), (4, 1), (4, 3)])
-def test_h1_equals_eq21_built_in_sympy(L, p):
-    widths, z_neurons = (2,) + (3,) * (L - 1) + (1,), tuple((0, 2) if l % 2 else (1,) for l in range(1, L))
-    sym = symbolic_saddle(widths, z_neurons, p)
-    u, X = 0.7 * _random(sym.partition.net.n_params, L), _random(2, p, (4,))
-    h1 = sp.lambdify(sym.symbols, sym.H1)
-    expected = torch.tensor([[h1(*u.tolist(), *x.tolist())] for x in X], dtype=DTYPE)
-    w_n, w_z = sym.partition.split(u)
-    torch.testing.assert_close(SaddleExpansion(sym.partition, w_n, X).h1(w_z), expected, rtol=1e-11, atol=1e-12)
-
-
 @given(split_networks(alphas=(0.3, 1.0, 2.0), ps=(2, 3)))
 def test_sensitivities_follow_the_backward_recursion(case):
     # np eqs. (46)/(49): v_L = I, v_l = v_{l+1} N_{l+1} diag(σ'(h_l)) with h_l the n-pre-activations
@@ -163,14 +138,11 @@ def test_sensitivities_follow_the_backward_recursion(case):
     n_net, act = partition.n_net, partition.net.activation
     w = _random(n_net.n_params, seed)
     Ns, hs = n_net.split(w), n_net.preactivations(w, X)
-    lo, hi = (torch.tensor(c, dtype=DTYPE) for c in act.slopes)
     v = torch.eye(n_net.widths[-1], dtype=DTYPE).expand(X.shape[0], -1, -1)
     for term in reversed(layer_terms(n_net, w, X)):
         torch.testing.assert_close(term.sensitivity, v, rtol=1e-12, atol=1e-12)
         l = term.layer
-        h = hs[l - 1]
-        c = torch.where(h >= 0, hi, lo)
-        v = (v @ Ns[l]) * (act.p * c * (c * h) ** (act.p - 1)).unsqueeze(-2)
+        v = (v @ Ns[l]) * act.derivative(hs[l - 1]).unsqueeze(-2)
 
 
 @given(split_networks())
@@ -249,144 +221,6 @@ def test_best_stops_when_the_best_restarts_are_done():
     S = torch.diag(torch.tensor([3.0, 2.9, 1.0, -1.0], dtype=DTYPE))
     result = sphere_ascent(lambda u: torch.einsum("ri,ij,rj->r", u, S, u), _random(4, 2, (6,)), steps=5000, best=1)
     assert result.steps < 5000 and float(result.kkt_residual[0]) < 1e-12
-
-
-# ------------------------------------------------------------------------------------------------
-# the checkers' numerics
-# ------------------------------------------------------------------------------------------------
-
-
-def _problem(widths, z_neurons, alpha, p, n=5, seed=3):
-    return SaddleProblem(FeedForward(widths, Activation(alpha, p)), z_neurons, Dataset("gaussian", n, widths[0], seed), seed + 1, seed + 2)
-
-
-def test_lemma8_remainder_orders_are_those_of_the_proof():
-    # np §B.2 / digest item 23: 2p+1 (value), 2p (∇_{w_z}), 2p+1 (∇_{w_n}) for α ≠ 1, p >= 4
-    problem = _problem((3, 3, 2, 2), ((0, 1), (1,)), 0.5, 4, seed=5)
-    measured = remainder_fits(problem.partition, problem.w_n, problem.X, problem.z, 7)
-    assert [round(f.slope, 2) for f in measured.fits] == [9.0, 8.0, 9.0]
-    assert max(f.stderr for f in measured.fits) < 1e-3 and measured.library_defect < 1e-12
-    doubled = remainder_fits(problem.partition, problem.w_n, problem.X, problem.z, 7, h1_coefficient=2.0)
-    assert abs(doubled.fits[0].slope - 5.0) < 1e-3  # the mutant 2·H1 leaves H1 itself as the remainder
-
-
-def test_order_fit_statuses():
-    deltas, scales = np.array(DELTAS), np.ones(len(DELTAS))
-    assert abs(OrderFit("value", deltas, 3 * deltas**7, scales).fit().slope - 7) < 1e-12
-    assert OrderFit("value", deltas, 1e-70 * scales, scales).fit().status == "exact"
-    steep = np.where(deltas > 0.05, deltas**40, 1e-70)  # resolved at two δ only, then below rounding
-    bound = OrderFit("value", deltas, steep, scales).fit()
-    assert bound.status == "bound" and bound.slope > 7
-    ragged = np.where(np.isin(np.arange(len(DELTAS)), [0, 2]), 1e-20, 1e-70)  # two points, not contiguous
-    assert OrderFit("value", deltas, ragged, scales).fit().status == "unresolved"
-    assert OrderFit("value", deltas, np.full(len(DELTAS), np.nan), scales).fit().status == "undefined"
-
-
-def test_lemma8_two_layers_have_no_remainder():
-    problem = _problem((2, 3, 1), ((2,),), -0.3, 5)
-    measured = remainder_fits(problem.partition, problem.w_n, problem.X, problem.z, 8)
-    assert [f.status for f in measured.fits] == ["exact", "exact", "exact"]
-
-
-def test_outside_hypotheses_a_relu_kink_breaks_assumption_1():
-    generic, kink = (remainder_fits(pr.partition, w_n, pr.X, pr.z, 14).fits for pr, w_n in
-                     (_outside_problem(0.5, 1, False), _outside_problem(0.5, 1, True)))
-    assert round(generic[0].slope, 2) == 3.0 and round(kink[0].slope, 2) == 2.0  # 2p+1 vs p+1
-    assert kink[2].status == "undefined"  # σ' of the n-network jumps: H1 is not differentiable in w_n
-
-
-def test_lemma8_every_library_comparison_and_every_remainder_is_an_entry():
-    checker = SaddleDecomposition()
-    problem = _problem((3, 3, 2, 2), ((0, 1), (1,)), 0.5, 4, seed=5)
-    evidence = checker.claim((problem, 7), Context())
-    labels = [e.label for e in evidence.entries]
-    assert len(labels) == len(set(labels)) == 3 * len(DELTAS) + 3
-    assert sum(label.startswith("library") for label in labels) == 3 * len(DELTAS)
-    assert [label for label in labels if label.startswith("remainder")] == [
-        "remainder slope, part (a) value", "remainder slope, part (b) ∇_{w_z}", "remainder slope, part (c) ∇_{w_n}"]
-    assert all(e.violation >= 0 for e in evidence.entries) and checker.decide(evidence) is Verdict.PASS
-
-
-def test_lemma8_order_entries_say_nothing_where_no_order_was_measured():
-    checker, deltas, scales = SaddleDecomposition(), np.array(DELTAS), np.ones(len(DELTAS))
-    fitted = checker.order_entry(OrderFit("value", deltas, deltas**5, scales).fit(), 6.5)
-    assert fitted.violation == pytest.approx(1.5) and checker.decide_entry(fitted) is Verdict.FAIL
-    assert checker.order_entry(OrderFit("value", deltas, 1e-70 * scales, scales).fit(), 6.5).violation == 0.0
-    steep = OrderFit("value", deltas, np.where(deltas > 0.05, deltas**40, 1e-70), scales).fit()  # a lower bound > 7
-    assert checker.order_entry(steep, 6.5).violation == 0.0
-    low = checker.order_entry(steep, 1e3)  # a lower bound below the requirement decides nothing
-    undefined = checker.order_entry(OrderFit("value", deltas, np.full(len(DELTAS), np.nan), scales).fit(), 6.5)
-    for entry in (low, undefined):
-        assert math.isnan(entry.violation) and not entry.converged and checker.decide_entry(entry) is Verdict.INCONCLUSIVE
-    assert "lower bound" in low.label and "not differentiable" in undefined.label
-
-
-@pytest.mark.parametrize("L,degrees", [(3, {1: [0, 2, 3], 2: [0, 3, 5, 6, 7], 3: [0, 4, 7, 8, 10, 12, 13]})])
-def test_t_degrees_of_the_three_layer_expansion_match_the_digest(L, degrees):
-    for p, expected in degrees.items():
-        ex = lemma8_expansion(L, p)
-        assert sorted(k for k, c in ex.coefficients.items() if c) == expected
-        assert ex.coefficients[p + 1] == ex.H1 and ex.layout_exact
-
-
-def test_lemma9_kkt_points_are_balanced_with_the_np_norms():
-    # a single active z-neuron at a positive KKT point: ‖â‖² = p/(p+1), ‖b̂‖² = 1/(p+1) (digest item 16)
-    checker = SaddleKKTBalance()
-    for act in (Activation(1.0, 2), Activation(0.1, 3)):
-        problem = _problem((3, 3, 3, 1), ((1,), (0, 2)), act.alpha, act.p, n=8)
-        expansion = SaddleExpansion(problem.partition, problem.w_n, problem.X)
-        points, _ = checker.kkt_points(expansion, problem.z, seed=1)
-        assert points
-        blocks = problem.partition.blocks(points[0].w_z)
-        a2 = torch.cat([(blocks.A[l] ** 2).sum(-1) for l in (1, 2)])
-        b2 = torch.cat([(blocks.B[l + 1] ** 2).sum(-2) for l in (1, 2)])
-        j = int(a2.argmax())
-        assert abs(float(a2[j]) - act.p / (act.p + 1)) < 1e-10 and abs(float(b2[j]) - 1 / (act.p + 1)) < 1e-10
-        assert all(float(C.norm()) < 1e-10 for C in blocks.C.values())
-
-
-def test_lemma9_entries_cover_every_kkt_point_layer_and_z_neuron():
-    checker = SaddleKKTBalance()
-    problem = _problem((3, 3, 3, 1), ((1,), (0, 2)), 1.0, 2, n=8)
-    evidence = checker.claim((problem, 1), Context())
-    labels = [e.label for e in evidence.entries]
-    points = int(evidence.measurements["kkt_points"])
-    # 4 random w_z × (separation + one homogeneity check per layer) + ∂N/∂C; per point: ‖C̄_2‖ and 2 balances per z-neuron
-    assert points >= 1 and len(labels) == len(set(labels)) == 4 * 3 + 1 + points * (1 + 2 * 3)
-    assert "KKT point 1, layer 2, z-neuron 2: ‖Ā_l[j]‖² = p‖B̄_(l+1)[:,j]‖²" in labels and "KKT point 1: ‖C̄_2‖ = 0" in labels
-    assert all(e.violation >= 0 for e in evidence.entries) and checker.decide(evidence) is Verdict.PASS
-
-
-def test_lemma9_without_a_kkt_point_is_undecided_but_a_broken_separation_still_fails():
-    problem = _problem((3, 3, 3, 1), ((1,), (0, 2)), 1.0, 2, n=8)
-    checker = SaddleKKTBalance()
-    checker.kkt_points = lambda *args, **kwargs: ([], None)
-    evidence = checker.claim((problem, 1), Context())
-    assert evidence.entries[-1].label == "Lemma 9: no certified positive KKT point"
-    assert checker.decide(evidence) is Verdict.INCONCLUSIVE
-    mutant = next(m for m in SaddleKKTBalance.mutants if m.name == "terms p-homogeneous").apply(checker)
-    assert mutant.decide(mutant.claim((problem, 1), Context())) is Verdict.FAIL
-
-
-def test_lemma9_relu_kink_points_are_clarke_certified():
-    checker = SaddleKKTBalance()
-    problem = SaddleProblem(FeedForward((2, 2, 1), Activation(0.0, 1)), ((0,),), Dataset("hypercube", 5, 2, 0), 0, 0)
-    expansion = SaddleExpansion(problem.partition, problem.w_n, problem.X)
-    points, ascent = checker.kkt_points(expansion, problem.z, seed=0)
-    assert float(ascent.kkt_residual[0]) > 1e-3  # autograd sees a kink, not a KKT point
-    assert points and points[0].n_kinks > 0 and points[0].residual < 1e-12
-    blocks = problem.partition.blocks(points[0].w_z)
-    assert abs(float((blocks.A[1] ** 2).sum()) - float((blocks.B[2] ** 2).sum())) < 1e-10
-
-
-def test_the_zz_display_term_depends_on_c():
-    problem = _problem((2, 3, 3, 1), ((2,), (2,)), 0.0, 2)
-    expansion = SaddleExpansion(problem.partition, problem.w_n, problem.X)
-    w_z = _random(problem.partition.n_wz, 5).requires_grad_(True)
-    (g,) = torch.autograd.grad(zz_display_term(expansion, problem.z)(w_z.unsqueeze(0)).sum(), w_z)
-    assert float(problem.partition.blocks(g).C[2].norm()) > 0
-    (g0,) = torch.autograd.grad(expansion.ncf_objective(problem.z)(w_z.unsqueeze(0)).sum(), w_z)
-    assert float(problem.partition.blocks(g0).C[2].norm()) == 0
 
 
 # ------------------------------------------------------------------------------------------------

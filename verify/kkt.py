@@ -155,8 +155,9 @@ def _starts(net: FeedForward, X: torch.Tensor, restarts: int, generator: torch.G
     points (edc §5.3), so three structured families are added:
 
     * sparse: only j neurons per hidden layer switched on (j = 1…4): low-rank and few-neuron points;
-    * symmetric: first-layer rows ±e_k, the coordinate axes with both signs (e.g. the four
-      neurons σ(±x₁), σ(±x₂) of s2s Example 1's rank-two point), deeper layers random;
+    * symmetric: first-layer rows ±e_k, the coordinate axes with both signs, and a second layer
+      with one weight per axis on both signs (functions of |x_k|; e.g. the four neurons σ(±x₁),
+      σ(±x₂) feeding σ(|x₁| − |x₂|) at s2s Example 1's rank-two point), deeper layers random;
     * data-aligned: first-layer rows ±x_i/‖x_i‖ for random samples i, deeper layers random.
     """
     dev = X.device
@@ -182,10 +183,14 @@ def _starts(net: FeedForward, X: torch.Tensor, restarts: int, generator: torch.G
                 Ws[l][off] = 0
                 Ws[l + 1][:, off] = 0
             add(Ws, f"{j} neuron{'s' if j > 1 else ''} per layer")
-    for _ in range(per_family):
+    for _ in range(2 * per_family):  # twice as many: a quarter of them reach Example 1's rank-two point
         Ws = net.split(net.random_unit(1, generator, dev)[0])
-        Ws[0] = axes[torch.arange(k1) % len(axes)] * (1 + 0.01 * torch.randn(k1, 1, generator=generator, dtype=DTYPE).to(dev))
+        rows = torch.arange(k1) % len(axes)
+        Ws[0] = axes[rows] * (1 + 0.01 * torch.randn(k1, 1, generator=generator, dtype=DTYPE).to(dev))
+        if net.depth > 2:  # next layer even in each coordinate: the same weight on σ(e_kᵀx) and σ(−e_kᵀx), i.e. on |x_k|
+            Ws[1] = torch.randn(Ws[1].shape[0], d, generator=generator, dtype=DTYPE).to(dev)[:, rows // 2]
         add(Ws, "symmetric (±e_k rows)")
+    for _ in range(per_family):
         Ws = net.split(net.random_unit(1, generator, dev)[0])
         rows = torch.randint(len(directions), (k1,), generator=generator).to(dev)
         signs = torch.where(torch.rand(k1, 1, generator=generator, dtype=DTYPE).to(dev) < 0.5, -1.0, 1.0)

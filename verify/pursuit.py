@@ -58,6 +58,7 @@ from verify.saddle import layer_terms
 from verify.sphere import sphere_ascent
 
 LOSS_REDUCTIONS = ("sum", "mean")
+DOMINANT_CHOICES = ("ncf", "loss")
 
 # ---------------------------------------------------------------------------------------------------------
 # loss and batched gradient descent
@@ -341,6 +342,9 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
     tol : stop after the iteration whose relative training error ‖Y − H‖_F/‖Y‖_F is below tol.
     loss_reduction : "mean" (‖Y − H‖²_F/(n·m), default) or "sum" (Algorithm 1's ‖Y − H‖²_F).
     rebalance : rebalance the weights after every iteration (Saul 2023; the paper uses it for PVR only).
+    dominant : how iterations >= 2 pick the layer l* among the per-layer best KKT points: "ncf" (the paper,
+        lines 23–27: the largest NCF value over restarts and layers) or "loss" (a deviation studied by the np.fig6
+        experiment: the layer whose best point, appended with the δ schedule, gives the lowest loss).
     device : "auto", "cpu" or "cuda"; random_state : seed of every random choice; verbose : progress bar.
 
     Attributes
@@ -373,6 +377,7 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         tol: float = 1e-3,
         loss_reduction: str = "mean",
         rebalance: bool = False,
+        dominant: str = "ncf",
         device: str = "auto",
         random_state=None,
         verbose: bool = False,
@@ -395,6 +400,7 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         self.tol = tol
         self.loss_reduction = loss_reduction
         self.rebalance = rebalance
+        self.dominant = dominant
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -415,6 +421,8 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         if not (isinstance(self.gd_tol, (int, float)) and math.isfinite(self.gd_tol) and self.gd_tol >= 0):
             raise InputError(f"gd_tol must be a finite number >= 0, got {self.gd_tol!r}")
         loss_scale(self.loss_reduction, 1, 1)
+        if self.dominant not in DOMINANT_CHOICES:
+            raise InputError(f"dominant must be one of {DOMINANT_CHOICES}, got {self.dominant!r}")
 
     # -- Algorithm 1 -----------------------------------------------------------------------------------
 
@@ -493,36 +501,47 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
     def _later_iteration(self, net: FeedForward, u: torch.Tensor, iteration: int):
         """Lines 18–33: residual, most dominant (â, b̂, l*) over layers and restarts, append (δâ, δb̂)."""
         residual = self._Y - net(u, self._X)  # line 18: ȳ = y − H(X; W̄)
-        layer, a_hat, b_hat, n_max, kkt, positive = self._dominant_neuron(net, u, residual)  # lines 19–29
+        candidates, positive = self._layer_candidates(net, u, residual)  # lines 19–29, best point per layer
+        if self.dominant == "ncf":  # the paper (lines 23–27): the largest NCF value wins (strict ">", ties to the lower layer)
+            candidates = [max(candidates, key=lambda c: (c[3], -c[0]))]
+        elif any(c[3] > 0 for c in candidates):
+            candidates = [c for c in candidates if c[3] > 0]
+        n_max = max(c[3] for c in candidates)
         if not self._dominant_value_is_positive(iteration, n_max, positive):
             return None
         loss_saddle = float(self._scale * (residual**2).sum())
-        wider, base = append_neuron(net, u, layer, torch.zeros_like(a_hat), torch.zeros_like(b_hat))
-        direction = append_neuron(net, u, layer, a_hat, b_hat)[1] - base  # (â, b̂) in the new neuron's slots
-        # lines 30–33 with the δ schedule: δ = 0.01‖w‖, shrink while the loss exceeds L(W̄) (np Lemma 13)
-        delta, shrinks = self._choose_delta(wider, base, direction, self.delta_later * float(u.norm()), loss_saddle,
-                                            self.max_shrinks_later, iteration=iteration)
-        return wider, base + delta * direction, dict(layer=layer, ncf_max=n_max, kkt_residual=kkt, positive_restarts=positive,
-                                                     delta=delta, delta_shrinks=shrinks, loss_saddle=loss_saddle)
+        options = []
+        for layer, a_hat, b_hat, value, kkt in candidates:
+            wider, base = append_neuron(net, u, layer, torch.zeros_like(a_hat), torch.zeros_like(b_hat))
+            direction = append_neuron(net, u, layer, a_hat, b_hat)[1] - base  # (â, b̂) in the new neuron's slots
+            # lines 30–33 with the δ schedule: δ = 0.01‖w‖, shrink while the loss exceeds L(W̄) (np Lemma 13)
+            delta, shrinks = self._choose_delta(wider, base, direction, self.delta_later * float(u.norm()), loss_saddle,
+                                                self.max_shrinks_later, iteration=iteration)
+            added = base + delta * direction
+            options.append((float(squared_loss(wider, added, self._X, self._Y, self._scale)), layer, value, kkt, wider, added,
+                            delta, shrinks))
+        # "ncf": the one candidate; "loss" (a deviation): the candidate whose addition gives the lowest loss
+        _, layer, value, kkt, wider, added, delta, shrinks = min(options, key=lambda o: o[0])
+        return wider, added, dict(layer=layer, ncf_max=value, kkt_residual=kkt, positive_restarts=positive,
+                                  delta=delta, delta_shrinks=shrinks, loss_saddle=loss_saddle)
 
-    def _dominant_neuron(self, net: FeedForward, u: torch.Tensor, residual: torch.Tensor):
+    def _layer_candidates(self, net: FeedForward, u: torch.Tensor, residual: torch.Tensor):
         """Lines 19–29: maximise ȳᵀH_{1,l}(X; b, a) on ‖a‖² + ‖b‖² = 1 for every hidden layer l, R restarts each.
 
         H_{1,l} is :class:`verify.saddle.LayerTerm` with the current network as the n-network; the R
-        restarts of a layer ascend together (:func:`verify.saddle.sphere_ascent`). Ties go to the lower
-        layer (the strict ">" of line 24). Returns (l*, â, b̂, N_max, KKT residual, positive restarts).
+        restarts of a layer ascend together (:func:`verify.saddle.sphere_ascent`). Returns ([(l, â, b̂, value,
+        KKT residual) of every layer's best restart, lowest layer first], restarts that ended positive).
         """
-        best, positive = None, 0
+        candidates, positive = [], 0
         for term in layer_terms(net, u, self._X):
             k_in = term.in_dim
             start = torch.randn(self.restarts, k_in + term.out_dim, generator=torch.Generator().manual_seed(self._seed()), dtype=DTYPE)
             found = sphere_ascent(lambda ab, term=term: term.ncf(residual, ab[:, k_in:], ab[:, :k_in]),
                                   start.to(self._X.device), steps=self.ascent_steps, step_size=self.ascent_step_size)
             positive += int((found.value > 0).sum())
-            if best is None or float(found.value[0]) > best[3]:
-                ab = found.u[0]
-                best = (term.layer, ab[:k_in], ab[k_in:], float(found.value[0]), float(found.kkt_residual[0]))
-        return (*best, positive)
+            ab = found.u[0]
+            candidates.append((term.layer, ab[:k_in], ab[k_in:], float(found.value[0]), float(found.kkt_residual[0])))
+        return candidates, positive
 
     def _dominant_value_is_positive(self, iteration: int, n_max: float, positive: int) -> bool:
         """The clear stop when N_max <= 0: Lemmas 12/13 (descent by adding a neuron) need N_max > 0."""

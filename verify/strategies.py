@@ -147,7 +147,7 @@ SAMPLERS: dict[str, Callable[[np.random.Generator, int, int], np.ndarray]] = {
 IID_KINDS = ("gaussian", "sphere", "hypercube")
 STRUCTURED_KINDS = ("circle", "antipodal", "orbit", "duplicated", "low_rank", "hypercube_subset", "kinks")
 DATA_KINDS = IID_KINDS + STRUCTURED_KINDS
-STRUCTURED_WEIGHT = 0.0  # probability that a default dataset / target is drawn from a structured family
+STRUCTURED_WEIGHT = 0.0  # probability that a default dataset (or an i.i.d. dataset's target) is structured
 
 
 def register_data_kind(name: str, sampler: Callable[[np.random.Generator, int, int], np.ndarray]) -> None:
@@ -258,13 +258,24 @@ TARGETS: dict[str, Callable[[np.ndarray, int, np.random.Generator], np.ndarray]]
     "sparse": _sparse,
 }
 STRUCTURED_TARGETS = ("alternating", "antipodal_opposite", "orthogonal", "teacher", "sparse")
+# the targets that make each structured data family a design (s2s Example 1 is circle + alternating)
+DESIGNS: dict[str, tuple[str, ...]] = {
+    "circle": ("alternating", "orthogonal"),
+    "antipodal": ("antipodal_opposite", "orthogonal"),
+    "orbit": ("alternating", "orthogonal"),
+    "duplicated": ("gaussian", "alternating"),
+    "low_rank": ("orthogonal", "gaussian"),
+    "hypercube_subset": ("sparse", "teacher"),
+    "kinks": ("gaussian", "teacher"),
+}
 
 
 @dataclass(frozen=True)
 class NCFProblem:
     """A constrained-NCF instance: network, data and a correlation vector z.
 
-    z has shape (n, m) (m = the network's outputs); it is drawn from the family ``z_kind``
+    z has shape (n, m) (m = the network's outputs), the same convention everywhere (a scalar-output
+    z may also be given as (n,)); it is drawn from the family ``z_kind``
     (:data:`TARGETS`: Gaussian, alternating signs (−1)^j, opposite signs on consecutive pairs —
     with antipodal data, opposite labels on x and −x —, orthogonal to X's columns, a ReLU
     teacher's outputs, or a sparse function of two coordinates) with ``z_seed``, or given as
@@ -303,8 +314,13 @@ def ncf_problems(
     structured_weight: float = STRUCTURED_WEIGHT,
     z=None,
 ) -> st.SearchStrategy[NCFProblem]:
-    """NCF problems: data (default :func:`datasets`), a network on it, and z from ``targets``
-    (default: Gaussian, structured families with probability ``structured_weight``), or your own ``z``."""
+    """NCF problems: data (default :func:`datasets`), a network on it, and z, or your own ``z``.
+
+    z comes from ``targets`` (default: every family). Structured data come with the targets that
+    make them a design (:data:`DESIGNS`: circle points with alternating labels as in s2s Example 1,
+    antipodal pairs with opposite labels, …); i.i.d. data get structured targets with probability
+    ``structured_weight`` and Gaussian ones otherwise.
+    """
     kinds = tuple(targets) if targets is not None else ("gaussian",) + STRUCTURED_TARGETS
     unknown = [k for k in kinds if k not in TARGETS]
     if unknown:
@@ -318,6 +334,7 @@ def ncf_problems(
         net = draw(networks(ds.d, depths, widths, activation, outputs))
         if z is not None:
             return NCFProblem(net, ds, 0, "given", np.asarray(z, dtype=np.float64))
-        return NCFProblem(net, ds, draw(seeds()), draw(z_kinds))
+        design = [k for k in DESIGNS.get(getattr(ds, "kind", ""), ()) if k in kinds]
+        return NCFProblem(net, ds, draw(seeds()), draw(st.sampled_from(design) if design else z_kinds))
 
     return build()

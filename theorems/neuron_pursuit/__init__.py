@@ -1,3 +1,21 @@
-"""np — Learning Neural Networks by Neuron Pursuit (Kumar & Haupt): checkers, experiments, ledger."""
+"""np — Learning Neural Networks by Neuron Pursuit (Kumar & Haupt): checkers, experiments, ledger.
 
-from theorems import balance, descent, pursuit, saddle  # noqa: F401
+One file per statement (``np.lemma8`` → ``lemma8.py``) and per experiment (``np.fig6`` → ``fig6.py``); the
+support modules hold the math several of them share (sparse_saddle, saddle_expansion, h1_ncf, neuron_addition,
+fig6_task, descent_problems, diagonal). Importing this package registers everything.
+"""
+
+from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
+    algorithm1,
+    fig6,
+    ledger,
+    lemma3,
+    lemma8,
+    lemma8_outside,
+    lemma9,
+    lemma9_sparsity,
+    lemma12,
+    lemma12_decrease,
+    lemma13,
+    lemma13_outside,
+)

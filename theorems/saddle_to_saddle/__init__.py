@@ -1,3 +1,8 @@
-"""s2s — Saddle-to-Saddle Dynamics in Deep ReLU Networks (Bantzis, Simon, Jacot): checkers, experiments, ledger."""
+"""s2s — Saddle-to-Saddle Dynamics in Deep ReLU Networks (Bantzis, Simon, Jacot): checkers, experiments, ledger.
 
-from theorems import escape_speed  # noqa: F401
+Statements: example1 (Example 1), prop3_2 (Proposition 3.2). Experiments: fig2 (Figures 2 and 6),
+fig5 (Figure 5), depth_sweep (s*(L) against depth). Support modules: escape (escape directions,
+projected gradient descent, the Prop. 3.2 construction), circle (Example 1's data, witness, exact values).
+"""
+
+from theorems.saddle_to_saddle import depth_sweep, example1, fig2, fig5, ledger, prop3_2  # noqa: F401

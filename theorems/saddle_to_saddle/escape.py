@@ -1,4 +1,7 @@
-"""Escape directions of bias-free ReLU MLPs from the saddle at θ = 0 (s2s §2–3, Prop. 3.2).
+"""s2s support: escape directions of bias-free ReLU MLPs from the saddle at θ = 0 (§2–3, Prop. 3.2).
+
+Shared by s2s.example1, s2s.prop3_2 and the experiments s2s.fig2 and s2s.depth_sweep (moved here
+from verify/escape.py: it serves this paper only).
 
 Sign convention (s2s digest §0 and §1.4; the only one homcheck uses):
 
@@ -31,13 +34,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from verify.activations import Activation
 from verify.clarke import stationarity
 from verify.errors import InputError, as_data, check_positive, check_positive_int
 from verify.kkt import constrained_ncf_max
 from verify.ncf import ncf, ncf_and_grad
-from verify.nets import DTYPE, EPS, Activation, FeedForward, resolve_device
+from verify.nets import DTYPE, EPS, FeedForward, resolve_device
+from verify.sphere import ScheduledAscent, scheduled_ascent, step_schedule
 
-RELU = Activation(0.0, 1)
+RELU = Activation(0.0, 1)  # σ′(0) = ½ (the engine's mean slope); Clarke certificates range over [0, 1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,22 +163,6 @@ def escape_direction_check(net: FeedForward, theta: Any, X: Any, G: Any, *, tau:
 # plain projected gradient descent (the paper's Figure 2 protocol)
 
 
-@dataclass
-class PGDRuns:
-    """Every run of :func:`projected_gradient_descent`, in the order of ``init`` (not sorted).
-
-    theta, speed: final points on S_L (B, n_params) and their speeds (B,); best_theta,
-    best_speed: each run's best iterate; trajectory: speeds at the steps ``recorded`` (T, B).
-    """
-
-    theta: torch.Tensor
-    speed: torch.Tensor
-    best_theta: torch.Tensor
-    best_speed: torch.Tensor
-    trajectory: torch.Tensor
-    recorded: list[int]
-
-
 def projected_gradient_descent(
     net: FeedForward,
     X: Any,
@@ -184,59 +173,29 @@ def projected_gradient_descent(
     lr: float = 0.2,
     decay: float = 0.995,
     record_every: int = 10,
-) -> PGDRuns:
+) -> ScheduledAscent:
     """θ ← √L(θ − η_t∇L0(θ))/‖θ − η_t∇L0(θ)‖ with η_t = lr·decay^t, all runs in one batch.
 
     This is the experiment of s2s §4.1 (Fig. 2): plain projected gradient descent of L0 on S_L,
-    whose basins of attraction are the point of the experiment. It is deliberately not the
-    engine's maximiser, which is monotone with adaptive steps and returns its restarts sorted
-    and without trajectories. The gradient is the engine's autograd gradient (a Clarke
-    subgradient at kinks). Zero-padded neurons have zero gradient, so runs of different widths
-    share one tensor exactly.
+    whose basins of attraction are the point of the experiment. It is the engine's fixed-schedule
+    projected ascent (:func:`verify.sphere.scheduled_ascent`, unnormalised gradient, radius √L) of
+    the speed −L0, so the returned ``value``, ``best_value`` and ``trajectory`` are speeds, recorded
+    every ``record_every`` steps and at the last; ``u`` and ``best_u`` are points of S_L, in the
+    order of ``init``. The gradient is autograd's (a Clarke subgradient at kinks). Zero-padded
+    neurons have zero gradient, so runs of different widths can share one tensor exactly.
     """
     X, G = as_problem(net, X, G)
-    theta = to_sphere(_as_parameters(net, init, X.device).reshape(-1, net.n_params), net.depth)
-    steps = check_positive_int("steps", steps, minimum=0)
-    lr = check_positive("lr", lr)
-    decay = check_positive("decay", decay)
+    init = _as_parameters(net, init, X.device).reshape(-1, net.n_params)
+    etas = step_schedule(check_positive_int("steps", steps, minimum=0), check_positive("lr", lr),
+                         decay=check_positive("decay", decay))
     record_every = check_positive_int("record_every", record_every)
-    trajectory, recorded = [], []
-    best_theta, best_speed = theta, torch.full(theta.shape[:1], -torch.inf, dtype=DTYPE, device=X.device)
-    for t in range(steps + 1):
+
+    def speed_and_gradient(theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         value, grad = ncf_and_grad(net, theta, X, G)
-        better = -value > best_speed
-        best_theta, best_speed = torch.where(better[:, None], theta, best_theta), torch.where(better, -value, best_speed)
-        if t % record_every == 0 or t == steps:
-            trajectory.append(-value)
-            recorded.append(t)
-        if t == steps:
-            break
-        theta = to_sphere(theta - lr * decay**t * grad, net.depth)
-    return PGDRuns(theta, -value, best_theta, best_speed, torch.stack(trajectory), recorded)
+        return -value, -grad
 
-
-def padded_init(
-    widths: tuple[int, ...], runs: int, d: int, m: int, depth: int, generator: torch.Generator
-) -> tuple[FeedForward, torch.Tensor, torch.Tensor]:
-    """``runs`` Gaussian starts for each hidden width in ``widths``, embedded in one padded net.
-
-    Returns (the net with every hidden width max(widths), init (len(widths)·runs, n_params),
-    the hidden width of each run). Neurons beyond a run's width are zero: inactive neurons are
-    exact fixed points, so each run is exactly a run of its own width.
-    """
-    widths = tuple(check_positive_int("width", w) for w in widths)
-    runs = check_positive_int("runs", runs)
-    depth = check_positive_int("depth", depth, minimum=2)
-    top = max(widths)
-    net = relu_mlp((d,) + (top,) * (depth - 1) + (m,))
-    init = torch.zeros(len(widths) * runs, net.n_params, dtype=DTYPE)
-    run_width = torch.tensor([w for w in widths for _ in range(runs)])
-    for l, W in enumerate(net.split(init), start=1):
-        # rows of W_l are hidden neurons for l < L, columns for l > 1: keep the first `width` of them
-        rows = torch.arange(W.shape[-2]) < (run_width[:, None] if l < depth else W.shape[-2])
-        cols = torch.arange(W.shape[-1]) < (run_width[:, None] if l > 1 else W.shape[-1])
-        W.copy_(torch.randn(W.shape, generator=generator, dtype=DTYPE) * (rows[..., :, None] & cols[..., None, :]))
-    return net, init, run_width
+    return scheduled_ascent(speed_and_gradient, init, etas, normalise_gradient=False, radius=math.sqrt(net.depth),
+                            record_every=record_every)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +247,7 @@ def estimate_optimal_speed(
         starts = torch.cat([_as_parameters(net, init, X.device).reshape(-1, net.n_params), starts])
     explored = projected_gradient_descent(net, X, G, starts, steps=steps, lr=lr, decay=decay, record_every=max(steps, 1))
     refined = constrained_ncf_max(net, X, -G, steps=check_positive_int("refine_steps", refine_steps, minimum=0),
-                                  device=X.device, init=explored.best_theta, certify=False)
+                                  device=X.device, init=explored.best_u, certify=False)
     L = net.depth
     return SpeedEstimate(net, math.sqrt(L) * refined.u, L ** (L / 2) * refined.value)
 

@@ -1,7 +1,6 @@
-"""verify/escape.py (localized loss, speed, escape directions, Prop. 3.2 construction, PGD) and the
-Example 1 machinery of theorems/escape_speed.py."""
+"""The s2s support modules: escape.py (localized loss, speed, escape directions, the Prop. 3.2
+construction, projected gradient descent, the depth sweep) and circle.py (Example 1's data and exact values)."""
 
-import copy
 import math
 
 import numpy as np
@@ -11,24 +10,15 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-import theorems.escape_speed
-from theorems.escape_speed import (
-    DeepeningInstance,
-    DepthMonotonicity,
-    Example1Instance,
-    Example1RankTwo,
-    check_entries,
+from theorems.saddle_to_saddle.circle import (
     example1_data,
     example1_exact,
-    failed_checks,
     one_neuron_certificate,
     one_neuron_scan,
-    random_escaping_parameters,
+    sym_relu,
     witness_parameters,
 )
-from verify.checker import Context, Verdict
-from verify.errors import InputError
-from verify.escape import (
+from theorems.saddle_to_saddle.escape import (
     deepen,
     depth_sweep,
     escape_direction_check,
@@ -37,14 +27,16 @@ from verify.escape import (
     localized_loss,
     nonlinearity,
     numerical_rank,
-    padded_init,
     projected_gradient_descent,
     relu_mlp,
     spectral_tail,
     to_sphere,
 )
+from theorems.saddle_to_saddle.prop3_2 import random_escaping_parameters
+from verify.activations import Activation
+from verify.errors import InputError
 from verify.ncf import ncf, ncf_and_grad
-from verify.nets import Activation, FeedForward
+from verify.nets import FeedForward
 from verify.strategies import seeds
 
 
@@ -141,19 +133,42 @@ def test_deepening_the_balanced_witness_keeps_norm_and_speed():
         assert float(localized_loss(lift.net, lift.theta, X, G)) == pytest.approx(-0.5, abs=1e-15)
 
 
-def test_padding_with_zero_neurons_is_exact():
+def test_projected_gradient_descent_is_the_papers_update_through_the_engine_ascent():
+    # θ ← √L(θ − η_t∇L0)/‖θ − η_t∇L0‖, η_t = lr·decay^t: the loop the Figure 2 runs always used
     X, G = example1_data()
-    padded, init, run_width = padded_init((1, 2, 3), 2, 2, 1, 3, torch.Generator().manual_seed(4))
-    runs = projected_gradient_descent(padded, X, G, init, steps=60, lr=0.2, decay=0.99)
-    assert runs.trajectory.shape == (7, 6) and runs.recorded[-1] == 60
-    assert bool((runs.best_speed >= runs.trajectory.max(0).values - 1e-15).all())
-    for i, w in enumerate(run_width.tolist()):
+    net = relu_mlp((2, 3, 3, 1))
+    init = torch.randn(5, net.n_params, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    Xt, Gt = torch.as_tensor(X), torch.as_tensor(G)
+    theta, best = to_sphere(init, 3), None
+    for t in range(30):
+        value, grad = ncf_and_grad(net, theta, Xt, Gt)
+        best = -value if best is None else torch.maximum(best, -value)
+        theta = to_sphere(theta - 0.2 * 0.99**t * grad, 3)
+    best = torch.maximum(best, -ncf(net, theta, Xt, Gt))
+    runs = projected_gradient_descent(net, X, G, init, steps=30, lr=0.2, decay=0.99, record_every=10)
+    torch.testing.assert_close(runs.u, theta, rtol=0, atol=1e-14)
+    torch.testing.assert_close(runs.value, -ncf(net, theta, Xt, Gt), rtol=0, atol=1e-14)
+    torch.testing.assert_close(runs.best_value, best, rtol=0, atol=1e-14)
+    assert runs.recorded == [0, 10, 20, 30] and runs.trajectory.shape == (4, 5)
+    torch.testing.assert_close((runs.u**2).sum(-1), torch.full((5,), 3.0, dtype=torch.float64))
+
+
+def test_padding_with_zero_neurons_is_exact():
+    # inactive neurons are fixed points: a width-w run inside a wider zero-padded net is the width-w run
+    X, G = example1_data()
+    padded = relu_mlp((2, 3, 3, 1))
+    gen = torch.Generator().manual_seed(4)
+    for w in (1, 2):
         small = relu_mlp((2, w, w, 1))
-        W1, W2, W3 = padded.split(init[i])
-        alone = projected_gradient_descent(small, X, G, small.flatten([W1[:w], W2[:w, :w], W3[:, :w]])[None], steps=60, lr=0.2, decay=0.99)
-        assert float(alone.speed[0]) == pytest.approx(float(runs.speed[i]), abs=1e-12)
-        P1, P2, P3 = padded.split(runs.theta[i])
-        assert float(P1[w:].abs().sum() + P2[w:].abs().sum() + P2[:, w:].abs().sum() + P3[:, w:].abs().sum()) == 0.0
+        init = torch.randn(small.n_params, generator=gen, dtype=torch.float64)
+        W1, W2, W3 = small.split(init)
+        P1, P2, P3 = (torch.zeros(s, dtype=torch.float64) for s in padded.shapes)
+        P1[:w], P2[:w, :w], P3[:, :w] = W1, W2, W3
+        alone = projected_gradient_descent(small, X, G, init[None], steps=60, lr=0.2, decay=0.99)
+        inside = projected_gradient_descent(padded, X, G, padded.flatten([P1, P2, P3])[None], steps=60, lr=0.2, decay=0.99)
+        assert float(alone.value[0]) == pytest.approx(float(inside.value[0]), abs=1e-12)
+        Q1, Q2, Q3 = padded.split(inside.u[0])
+        assert float(Q1[w:].abs().sum() + Q2[w:].abs().sum() + Q2[:, w:].abs().sum() + Q3[:, w:].abs().sum()) == 0.0
 
 
 def test_estimates_never_fall_below_a_warm_start_and_sweep_is_monotone():
@@ -177,57 +192,6 @@ def test_spectral_measures():
     assert float(nonlinearity(Z)) == pytest.approx(1 / 6) and float(nonlinearity(Z.abs())) == 0.0
 
 
-def _cheaper(checker, **settings):
-    """A copy of a checker with a smaller experiment (fewer runs, steps, depths)."""
-    checker = copy.copy(checker)
-    for name, value in settings.items():
-        assert hasattr(checker, name)
-        setattr(checker, name, value)
-    return checker
-
-
-def test_every_check_is_decided_on_its_own():
-    checker = Example1RankTwo()
-    checked = check_entries({"small": (1e-14, 1e-14), "large": (1e-3, 1e-14), "undecided": (math.nan, 0.0)})
-    assert [e.label for e in checked] == ["small", "large", "undecided"]
-    assert failed_checks(checker, checked) == ["large"]
-    assert [checker.decide_entry(e) for e in checked] == [Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE]
-
-
-def test_example1_checks_the_witness_and_every_width_one_run():
-    checker = _cheaper(Example1RankTwo(), figure2_widths=(1, 2), runs_per_width=3, pgd_steps=40)
-    evidence = checker.claim(Example1Instance(5), Context())
-    labels = [e.label for e in evidence.entries]
-    assert labels[:3] == ["witness speed", "witness ranks", "witness Clarke residual"]
-    assert labels[-3:] == [f"width-1 PGD run {i}: speed <= s1" for i in (1, 2, 3)]
-    assert checker.decide(evidence) is Verdict.PASS
-    # the printed witness fails on its own entries; the Figure 2 runs are then skipped
-    printed = next(m for m in Example1RankTwo.mutants if m.name.startswith("eq. (2)")).apply(checker)
-    evidence = printed.claim(Example1Instance(5), Context())
-    assert printed.decide(evidence) is Verdict.FAIL and not any(e.label.startswith("width-1") for e in evidence.entries)
-    assert "witness speed" in evidence.note
-
-
-def test_prop3_2_checks_every_theta_and_every_depth_step():
-    checker = _cheaper(DepthMonotonicity(), sweep_depths=(2, 3), sweep_restarts=2, sweep_steps=30, sweep_refine_steps=10,
-                       thetas_per_instance=2)
-    evidence = checker.claim(DeepeningInstance((3, 2, 2, 1), 6, 2, 3, 4, 5), Context())
-    labels = [e.label for e in evidence.entries]
-    thetas = int(evidence.measurements["thetas"])
-    assert labels[0] == "depth of θ' = L+k" and len(labels) == len(set(labels))
-    # per θ: 6 norm / loss checks, rank W'_l and Z'_l for l = 3..5, Z'_l = Z'^σ_l for l = 3, 4
-    assert sum(label.startswith("θ ") for label in labels) == thetas * (6 + 2 * 3 + 2)
-    assert labels[-3:] == ["s*(3) vs s*(2)", "lifted speed at 3 vs s*(2)", "lifted ‖θ'‖² <= 3"]
-    assert all(e.violation >= 0 for e in evidence.entries) and checker.decide(evidence) is Verdict.PASS
-
-
-def test_prop3_2_without_an_escaping_theta_is_undecided(monkeypatch):
-    monkeypatch.setattr(theorems.escape_speed, "random_escaping_parameters", lambda net, *args: torch.zeros(0, net.n_params))
-    checker = DepthMonotonicity()
-    evidence = checker.claim(DeepeningInstance((3, 2, 1), 4, 1, 2, 0, 0), Context())
-    assert checker.decide(evidence) is Verdict.INCONCLUSIVE and "hypothesis not met" in evidence.note
-
-
 def _net():
     return relu_mlp((2, 3, 1))
 
@@ -249,7 +213,6 @@ def _net():
         (lambda: depth_sweep(np.ones((8, 2)), np.ones(8), depths=(2, 4)), "consecutive"),
         (lambda: depth_sweep(np.ones((8, 2)), np.ones(8), width=0), "width"),
         (lambda: depth_sweep(np.ones((8, 2)), np.ones(7)), "G has 7 samples"),
-        (lambda: padded_init((1, 0), 2, 2, 1, 3, torch.Generator()), "width"),
         (lambda: projected_gradient_descent(_net(), np.ones((8, 2)), np.ones(8), torch.ones(1, 9), lr=0.0), "lr"),
         (lambda: escape_direction_check(_net(), torch.ones(2, 9), np.ones((8, 2)), np.ones(8)), "one parameter vector"),
         (lambda: one_neuron_certificate(np.ones((8, 3)), np.ones(8)), "2-D inputs"),
@@ -260,3 +223,8 @@ def test_bad_input_is_a_one_line_input_error(call, message):
     with pytest.raises(InputError, match=message) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_sym_relu_is_the_engines_activation():
+    x = sp.Symbol("x", real=True)
+    assert sym_relu(sp.Matrix([[x, -2, 3]])) == sp.Matrix([[sp.Max(0, x), 0, 3]])

@@ -1,4 +1,4 @@
-"""edc Theorems 3/4 (theorems/rank_one.py) and the reduced-problem machinery (verify/arrangements.py).
+"""edc Theorems 3/4 (theorem3.py, theorem4.py and their support modules) and the reduced-problem machinery (arrangements.py).
 
 The checkers themselves run under the ci profile in test_checkers.py; these are the unit, property
 and error-path tests of the pieces, and the ReLU point that only a Clarke certificate recognises.
@@ -12,28 +12,21 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theorems.rank_one import (
+from theorems.early_directional.arrangements import activation_patterns, face_kkt_point, reduced_values, relu_reduced_global_max
+from theorems.early_directional.kkt_points import find_kkt_points, kappa, necessary_conditions, rho
+from theorems.early_directional.rank_one_claim import RankOneInstance
+from theorems.early_directional.rank_one_template import (
     THEOREM,
-    CertificateSettings,
     RankOneFactors,
-    RankOneInstance,
-    RankOnePolynomial,
-    RankOneReLU,
-    TableSettings,
     draw_directions,
     explicit_subgradient_residual,
-    find_kkt_points,
-    global_certificate_hit_rates,
-    kappa,
     kkt_certificate,
-    necessary_conditions,
     rank_one_point,
-    rank_one_statistics,
-    reduced_kkt_points,
-    rho,
     theorem_factors,
 )
-from verify.arrangements import activation_patterns, face_kkt_point, reduced_values, relu_reduced_global_max
+from theorems.early_directional.reduced_problem import reduced_kkt_points
+from theorems.early_directional.theorem3 import RankOneReLU
+from theorems.early_directional.theorem4 import RankOnePolynomial
 from verify.checker import Context, Verdict
 from verify.errors import InputError
 from verify.nets import DTYPE, Activation, FeedForward
@@ -59,9 +52,8 @@ def test_relu_kkt_point_autograd_large_clarke_tiny_and_the_checker_calls_it_stat
     checker = RankOneReLU()
     inst = RankOneInstance(Dataset("gaussian", 12, 3, 3), 3, 3, (3, 2), 0.0, 1, 2, (2,), 3)
     ev = checker.claim(inst, Context())
-    m = ev.measurements
-    assert m["autograd residual of W̄ (σ=relu)"] > 1e-3
-    assert m["sufficiency KKT residual (σ=relu)"] < 1e-8
+    relu = next(c for c in ev.measurements.sufficiency if c.activation == "relu")
+    assert relu.built and relu.autograd_residual > 1e-3 and relu.kkt_residual < 1e-8
     assert checker.decide(ev) is Verdict.PASS
     # every condition checked is its own labelled entry, a distance from the statement
     labels = [e.label for e in ev.entries]
@@ -247,11 +239,3 @@ def test_face_kkt_point_rejects_bad_input():
         face_kkt_point(X.numpy(), y.numpy(), (0.0, 1.0), 0.0, np.ones(2))
     with pytest.raises(InputError, match="u_approx"):
         face_kkt_point(X.numpy(), y.numpy(), (0.0, 1.0), 1.0, np.zeros(2))
-
-
-def test_experiments_run_at_tiny_size():
-    cells = rank_one_statistics(TableSettings(instances=2, n=20, d=3, width=3, smooth_steps=50, kinked_steps=50))
-    assert len(cells) == 12 and all(0 <= c.kappa <= 1 and 0 <= c.rho <= 1 for c in cells)
-    cert = global_certificate_hit_rates(CertificateSettings(instances=2, n=8, d=2, restarts=10))
-    assert set(cert["hit_rate"]) == {1, 10} and cert["hit_rate"][10] >= cert["hit_rate"][1]
-    assert all(r["hits"] >= 1 for r in cert["rows"])  # 10 starts in 2-D always find the maximum here

@@ -1,14 +1,18 @@
-"""Homogeneity identities of the NCF and the network Jacobian (edc Lemma 9).
+"""edc Lemma 9: homogeneity identities of the NCF and of the network Jacobian.
 
-For a network that is positively p̂-homogeneous in its weights, p̂ = p^{L-1} + … + p + 1
-(edc §1.6; the paper's generic "L" is this degree, not the depth):
+Source: Kumar & Haupt, "Early Directional Convergence in Deep Homogeneous Neural Networks for Small
+Initializations", Lemma 9 (App. B), with edc §1.6: for the feed-forward net of eq. (9) the paper's
+generic degree "L" is p̂ = p^{L-1} + … + p + 1, not the depth (../shared/spec/early_directional_convergence.md).
 
-    ∇N(u)ᵀu = p̂·N(u),   ∇N(cu) = c^{p̂-1}∇N(u),   J(X;u)u = p̂·H(X;u),   J(X;cu) = c^{p̂-1}J(X;u),   c > 0.
+Statement. For a network positively p̂-homogeneous in its weights, N(u) = zᵀH(X; u), all u and c > 0:
+
+    ∇N(u)ᵀu = p̂·N(u),   ∇N(cu) = c^{p̂-1}∇N(u),   J(X;u)u = p̂·H(X;u),   J(X;cu) = c^{p̂-1}J(X;u).
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import sympy as sp
 import torch
@@ -21,6 +25,16 @@ from verify.strategies import activations, ncf_problems, seeds
 from verify.symbolic import euler_defect, is_zero, scaling_defect, symbolic_network
 
 FLOOR = 1e3 * EPS  # float64 rounding level of a relative defect
+
+
+@dataclass(frozen=True)
+class HomogeneityDefects:
+    """The relative defect of each identity on one instance (for J(X;u)u = p̂H(X;u): the largest over samples and outputs)."""
+
+    euler_N: float
+    grad_scaling: float
+    euler_J: float
+    jacobian_scaling: float
 
 
 def _relative(diff: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -43,11 +57,22 @@ class NCFHomogeneity(Checker):
         "For all u and c > 0: ∇N(u)ᵀu = p̂·N(u), ∇N(cu) = c^{p̂−1}∇N(u), J(X;u)u = p̂·H(X;u), "
         "J(X;cu) = c^{p̂−1}J(X;u), where N(u) = zᵀH(X;u) and p̂ = p^{L−1}+…+p+1."
     )
+    # the statement's knobs (a mutant replaces one): the degree of N and the degree of its gradient
+    degree = staticmethod(homogeneity_degree)
+    gradient_degree = staticmethod(lambda D: D - 1)
+
+    # -- hypotheses
     hypotheses_text = (
         "Feed-forward nets σ(x)=max(x,αx)^p, α ∈ {0, 0.1, 0.5, 1, −0.3, 2}, p ∈ {1,2,3}, L ∈ {2,3,4}, hidden widths 1–6, "
         "scalar and 2-dimensional outputs; Gaussian / sphere of radius √d / hypercube data (n 5–30, d 2–6); z ~ N(0, I); "
         "a random unit u and c ∈ [0.2, 5]."
     )
+
+    def hypotheses(self):
+        problems = ncf_problems(widths=(1, 6), outputs=(1, 2), activation=activations(alphas=(0.0, 0.1, 0.5, 1.0, -0.3, 2.0)))
+        return st.tuples(problems, st.floats(0.2, 5.0), seeds())
+
+    # -- method
     method = (
         "Autograd gradients and torch.func Jacobians in float64. Each identity is measured as a relative defect: "
         "the difference divided by the sum of absolute values of the terms it is made of (so cancellation does not "
@@ -58,8 +83,8 @@ class NCFHomogeneity(Checker):
     tolerance = 1e-10
     floor_factor = 10.0
     max_error_floor = 1e-9
-    degree = staticmethod(homogeneity_degree)
-    gradient_degree = staticmethod(lambda D: D - 1)
+
+    # -- mutants
     mutants = [
         Mutant("degree p̂+1", "the NCF is (p̂+1)-homogeneous", degree=staticmethod(lambda L, p: homogeneity_degree(L, p) + 1)),
         Mutant("degree = depth", "the paper's shorthand 'L-homogeneous' read literally (wrong for p ≥ 2)",
@@ -67,10 +92,7 @@ class NCFHomogeneity(Checker):
         Mutant("∇N(cu) = c^{p̂}∇N(u)", "the gradient has the same degree as N", gradient_degree=staticmethod(lambda D: D)),
     ]
 
-    def hypotheses(self):
-        problems = ncf_problems(widths=(1, 6), outputs=(1, 2), activation=activations(alphas=(0.0, 0.1, 0.5, 1.0, -0.3, 2.0)))
-        return st.tuples(problems, st.floats(0.2, 5.0), seeds())
-
+    # -- claim
     def claim(self, instance, ctx: Context) -> Evidence:
         problem, c, u_seed = instance
         net = problem.net
@@ -101,11 +123,11 @@ class NCFHomogeneity(Checker):
         )
         return Evidence(
             checked,
-            {"euler_N": float(euler_N), "grad_scaling": float(grad_scaling), "euler_J": float(euler_J.max()),
-             "jacobian_scaling": float(jacobian_scaling)},
+            HomogeneityDefects(float(euler_N), float(grad_scaling), float(euler_J.max()), float(jacobian_scaling)),
             instance=f"{problem}; c={c:.3g}; u seed={u_seed}",
         )
 
+    # -- obligations
     def obligations(self) -> list[Obligation]:
         c = sp.Symbol("c", positive=True)
         z = sp.Symbol("z")

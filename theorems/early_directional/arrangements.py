@@ -1,5 +1,8 @@
 """Piecewise-linear reduced problems: exact KKT points and a global certificate (edc eqs. 11–12).
 
+Support module of edc Theorem 3 (theorem3.py, through reduced_problem.py) and of the experiment
+``edc.arrangement_hits``; it serves this paper only, so it lives in the paper's folder.
+
 For σ(x) = max(x, αx) (p = 1) the reduced objective of edc Theorem 3 is
 
     g(u) = Σ_i y_i φ(x_iᵀu),   φ = σ^{L-1},   φ(t) = c₊t for t >= 0 and c₋t for t < 0,

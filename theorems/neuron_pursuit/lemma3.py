@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 
 import sympy as sp
 import torch
 from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
-from verify.clarke import polish_kkt, stationarity
+from verify.clarke import _certified, polish_kkt, stationarity
 from verify.kkt import constrained_ncf_max
 from verify.ncf import ncf_and_grad
 from verify.nets import DTYPE, EPS, FeedForward
@@ -28,20 +29,15 @@ from verify.strategies import activations, ncf_problems, seeds
 from verify.symbolic import is_zero, symbolic_network
 
 
-def neuron_inner_products(net: FeedForward, u: torch.Tensor, g: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Per hidden layer l: (⟨W_l[j,:], G_l[j,:]⟩_j, ⟨W_{l+1}[:,j], G_{l+1}[:,j]⟩_j) for weights u and a vector g."""
-    Ws, Gs = net.split(u), net.split(g)
-    return [((Ws[l] * Gs[l]).sum(-1), (Ws[l + 1] * Gs[l + 1]).sum(-2)) for l in range(net.depth - 1)]
+@dataclass(frozen=True)
+class BalanceMeasurements:
+    """What np.lemma3 measured on one instance: the worst certified KKT residual of the points checked, how many, how many
+    positive points the polish could not certify (not counted), the mechanism defect."""
 
-
-def neuron_norms(net: FeedForward, u: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Per hidden layer l: (‖W_l[j,:]‖², ‖W_{l+1}[:,j]‖²) for every neuron j."""
-    return neuron_inner_products(net, u, u)
-
-
-def neuron_labels(net: FeedForward, prefix: str) -> list[str]:
-    """``"{prefix}, layer l, neuron j"`` for every hidden neuron, in the order of :func:`neuron_inner_products` (1-based)."""
-    return [f"{prefix}, layer {l}, neuron {j}" for l in range(1, net.depth) for j in range(1, net.widths[l] + 1)]
+    kkt_residual: float
+    kkt_points: int
+    uncertified_points: int
+    mechanism_defect: float
 
 
 @register
@@ -71,21 +67,32 @@ class KKTBalance(Checker):
         "λ(‖W_l[j,:]‖² − p‖W_{l+1}[:,j]‖²) = [⟨W_l[j,:],g⟩ − p⟨W_{l+1}[:,j],g⟩] − [⟨W_l[j,:],r⟩ − p⟨W_{l+1}[:,j],r⟩]. "
         "The error floor of neuron j is therefore (|⟨W_l[j,:],r⟩| + p|⟨W_{l+1}[:,j],r⟩| + (τ + 64ε)‖g‖)/λ, τ the kink "
         "threshold of the certificate: a violation below it is explained by the point being only approximately KKT. "
-        "The violation is |‖W_l[j,:]‖² − p‖W_{l+1}[:,j]‖²| (weights have unit total norm). The mechanism identity is "
-        "measured at a random unit point as a relative defect with floor 1e3·ε. Every hidden neuron is its own entry, "
-        "at the random point (mechanism) and at each of the (up to 3) KKT points; an instance with no positive KKT point "
-        "among the top 3 restarts is inconclusive (its mechanism entries are still decided)."
+        "The violation is |‖W_l[j,:]‖² − p‖W_{l+1}[:,j]‖²| (weights have unit total norm). A point counts only if the polish "
+        "certified it (Polish.ok) with KKT residual <= 1e-10 and λ > 0; g is then the polish's own certificate: ∇N for "
+        "smooth σ, the chain-rule subgradient with the certificate's slopes (Polish.slopes, in the Clarke box) for p = 1. "
+        "Positive points the polish cannot certify are not counted (uncertified_points). The mechanism identity is "
+        "measured at a random unit point as a relative defect with floor 1e3·ε; it is the proof's route, with its own "
+        "factor, so the balance mutants (factor p+1, factor 1, norms) change only the claim at KKT points and only "
+        "certified KKT points can kill them. Every hidden neuron is its own entry, at the random point (mechanism) and at "
+        "each of the (up to 3) certified KKT points; an instance with no certified positive KKT point among the top 3 "
+        "restarts is undecided for the balance (inconclusive; its mechanism entries are still decided)."
     )
     tolerance = 1e-12
     floor_factor = 2.0
     max_error_floor = 1e-7
-    balance_factor = staticmethod(lambda p: p)
+    balance_factor = staticmethod(lambda p: p)  # the claim at KKT points
+    mechanism_factor = staticmethod(lambda p: p)  # the rescaling identity at every point (the proof's route)
     norm_power = 2
     top_points = 3
+    certified_residual = 1e-10
     mutants = [
-        Mutant("factor p+1", "‖W_l[j,:]‖² = (p+1)‖W_{l+1}[:,j]‖²", balance_factor=staticmethod(lambda p: p + 1)),
-        Mutant("factor 1", "incoming and outgoing norms are equal (true only for p = 1)", balance_factor=staticmethod(lambda p: 1)),
-        Mutant("norms, not squares", "‖W_l[j,:]‖ = p‖W_{l+1}[:,j]‖", norm_power=1),
+        Mutant("factor p+1", "‖W_l[j,:]‖² = (p+1)‖W_{l+1}[:,j]‖² at KKT points (only KKT points can kill it)",
+               balance_factor=staticmethod(lambda p: p + 1)),
+        Mutant("factor 1", "incoming and outgoing norms are equal at KKT points (true only for p = 1; only KKT points can kill it)",
+               balance_factor=staticmethod(lambda p: 1)),
+        Mutant("norms, not squares", "‖W_l[j,:]‖ = p‖W_{l+1}[:,j]‖ at KKT points (only KKT points can kill it)", norm_power=1),
+        Mutant("mechanism factor p+1", "⟨W_l[j,:], ∇_{W_l[j,:]}N⟩ = (p+1)·⟨W_{l+1}[:,j], ∇_{W_{l+1}[:,j]}N⟩ at every point",
+               mechanism_factor=staticmethod(lambda p: p + 1)),
     ]
 
     def hypotheses(self):
@@ -105,20 +112,21 @@ class KKTBalance(Checker):
         # the mechanism, at an arbitrary point: one entry per hidden neuron
         u_any = net.random_unit(1, torch.Generator().manual_seed(ascent_seed), ctx.device)[0]
         _, g_any = ncf_and_grad(net, u_any, X, z)
-        mech = torch.cat([(a - self.balance_factor(p) * b).abs() / ((a.abs() + p * b.abs()).clamp_min(1e-300))
+        mech = torch.cat([(a - self.mechanism_factor(p) * b).abs() / ((a.abs() + p * b.abs()).clamp_min(1e-300))
                           for a, b in neuron_inner_products(net, u_any, g_any)])
         checked: list[Entry] = entries(mech, 1e3 * EPS, labels=neuron_labels(net, "mechanism at a random point"))
 
-        # the balance, at positive KKT points: one entry per hidden neuron of each point
+        # the balance, at certified positive KKT points: one entry per hidden neuron of each point
         found = constrained_ncf_max(net, X, z, restarts=16, steps=600, seed=ascent_seed, device=ctx.device, certify=False)
-        residuals = []
+        residuals, uncertified = [], 0
         for i in range(min(self.top_points, len(found.value))):
             if float(found.value[i]) <= 1e-12 * float(z.abs().sum()):
                 continue  # not a positive point: outside the statement
-            u = polish_kkt(net, found.u[i], X, z).u
-            cert = stationarity(net, u, X, z, tau=1e-9)
-            if cert.lam <= 0:
+            cert = certified_point(net, found.u[i], X, z, self.certified_residual)
+            if cert is None:
+                uncertified += 1  # not a certified KKT point: it does not count
                 continue
+            u = cert.u
             # λ·(balance defect) = [mechanism with g] − [the same with r = g − λu]: the r part is the floor
             r = cert.grad - cert.lam * u
             slack = torch.cat([(a.abs() + p * b.abs()) for a, b in neuron_inner_products(net, u, r)])
@@ -126,11 +134,12 @@ class KKTBalance(Checker):
             checked += entries(self._balance_defect(net, u), floors,
                                labels=neuron_labels(net, f"KKT point {len(residuals) + 1} (restart {i + 1} by value)"))
             residuals.append(cert.residual)
-        measurements = {"kkt_residual": max(residuals, default=float("nan")), "kkt_points": len(residuals),
-                        "mechanism_defect": float(mech.max()) if mech.numel() else 0.0}
+        measurements = BalanceMeasurements(max(residuals, default=math.nan), len(residuals), uncertified,
+                                           float(mech.max()) if mech.numel() else 0.0)
         instance_text = f"{problem}; ascent seed={ascent_seed}"
         if not residuals:  # the mechanism was checked, the balance itself was not exercised
-            why = f"no positive KKT point among the top {self.top_points} restarts"
+            why = (f"no certified positive KKT point among the top {self.top_points} restarts"
+                   + (f" ({uncertified} positive point(s) not certified)" if uncertified else ""))
             checked.append(Entry(math.nan, math.nan, False, why))
             return Evidence(checked, measurements, instance=instance_text, note=why)
         return Evidence(checked, measurements, instance=instance_text)
@@ -147,11 +156,66 @@ class KKTBalance(Checker):
                 outgoing = list(net.weights[l + 1].col(j))
                 lhs = sum(w * sp.diff(N, w) for w in incoming)
                 rhs = sum(w * sp.diff(N, w) for w in outgoing)
-                holds &= is_zero(lhs - self.balance_factor(p) * rhs)
+                holds &= is_zero(lhs - self.mechanism_factor(p) * rhs)
             out.append(Obligation(
                 f"L={L}, p={p}, widths {widths}",
-                f"⟨W_l[j,:], ∇_{{W_l[j,:]}}N⟩ = {self.balance_factor(p)}·⟨W_{{l+1}}[:,j], ∇_{{W_{{l+1}}[:,j]}}N⟩ for every neuron",
+                f"⟨W_l[j,:], ∇_{{W_l[j,:]}}N⟩ = {self.mechanism_factor(p)}·⟨W_{{l+1}}[:,j], ∇_{{W_{{l+1}}[:,j]}}N⟩ for every neuron",
                 holds,
                 "expanded difference is the zero polynomial" if holds else "expanded difference is non-zero",
             ))
         return out
+
+
+# ------------------------------------------------------------------------------------------------
+# certified KKT points, per-neuron inner products and norms
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class CertifiedPoint:
+    """A polished unit point u that the polish certified, with its certificate: the (sub)gradient g, λ = ⟨g,u⟩ > 0,
+    residual ‖g − λu‖/‖g‖, tau the kink threshold of the certificate (0 for smooth σ)."""
+
+    u: torch.Tensor
+    grad: torch.Tensor
+    lam: float
+    residual: float
+    tau: float
+
+
+def certified_point(net: FeedForward, u0: torch.Tensor, X: torch.Tensor, z: torch.Tensor, max_residual: float) -> CertifiedPoint | None:
+    """Polish u0 (verify.clarke.polish_kkt) and return the certified KKT point, or None if it is not one.
+
+    Counted only if the polish accepted it (Polish.ok) with residual <= ``max_residual`` and λ > 0. The gradient is
+    the polish's own certificate: ∇N for smooth σ; for kinked σ the chain-rule subgradient with the certificate's
+    slopes (Polish.slopes, in the Clarke box; verify.clarke._certified recomputes it from them).
+    """
+    pol = polish_kkt(net, u0, X, z)
+    if not pol.ok or not pol.residual <= max_residual or pol.lam <= 0:
+        return None
+    if net.activation.kinked:
+        st, _ = _certified(net, pol.u, X, z, pol.slopes)
+    else:
+        st = stationarity(net, pol.u, X, z)
+    if not st.residual <= max_residual or st.lam <= 0:
+        return None
+    return CertifiedPoint(pol.u, st.grad, st.lam, st.residual, st.tau)
+
+
+# ------------------------------------------------------------------------------------------------
+# per-neuron inner products and norms
+# ------------------------------------------------------------------------------------------------
+
+def neuron_inner_products(net: FeedForward, u: torch.Tensor, g: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per hidden layer l: (⟨W_l[j,:], G_l[j,:]⟩_j, ⟨W_{l+1}[:,j], G_{l+1}[:,j]⟩_j) for weights u and a vector g."""
+    Ws, Gs = net.split(u), net.split(g)
+    return [((Ws[l] * Gs[l]).sum(-1), (Ws[l + 1] * Gs[l + 1]).sum(-2)) for l in range(net.depth - 1)]
+
+
+def neuron_norms(net: FeedForward, u: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per hidden layer l: (‖W_l[j,:]‖², ‖W_{l+1}[:,j]‖²) for every neuron j."""
+    return neuron_inner_products(net, u, u)
+
+
+def neuron_labels(net: FeedForward, prefix: str) -> list[str]:
+    """``"{prefix}, layer l, neuron j"`` for every hidden neuron, in the order of :func:`neuron_inner_products` (1-based)."""
+    return [f"{prefix}, layer {l}, neuron {j}" for l in range(1, net.depth) for j in range(1, net.widths[l] + 1)]

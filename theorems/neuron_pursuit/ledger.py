@@ -1,0 +1,76 @@
+"""The claims ledger of np (Learning Neural Networks by Neuron Pursuit): every numbered result, in the paper's order.
+
+Items follow the digest's catalogue (../shared/spec/neuron_pursuit.md §2: lemmas, assumptions, theorem, remarks,
+algorithm, then the un-numbered claims X1–X8) and its experiments (§4: Figures 1–15; the paper has no table).
+"""
+
+from verify.ledger import Item, Ledger, register_ledger
+
+GRADIENT_FLOW = "needs gradient-flow integration from small initialisation (the gradient-flow issue)"
+SMALL_INIT = "needs runs from vanishing initialisation near a saddle (the small-initialisation issue)"
+NP_AT_SCALE = "needs Neuron Pursuit sweeps at the paper's scale (the NP-at-scale issue)"
+
+LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursuit", (
+    Item("Lemma 1", note=f"dichotomy of the NCF gradient flow (escape to infinity along a KKT direction or decay to 0): {GRADIENT_FLOW}"),
+    Item("Lemma 2", note=f"early directional convergence from δw₀: {SMALL_INIT}"),
+    Item("Lemma 3", checker="np.lemma3"),
+    Item("Lemma 4", note=f"dynamics after escaping the origin (limit path, time shift): {SMALL_INIT}"),
+    Item("Lemma 5", note=f"sparsity preserved until the first saddle: {SMALL_INIT}"),
+    Item("Assumption 1", note="an assumption; for feed-forward nets it is the conclusion of Lemma 8 (np.lemma8)"),
+    Item("Lemma 6", note=f"time/scale rescaling of homogeneous gradient flows (sympy on s^q/q, ODE comparisons): {GRADIENT_FLOW}"),
+    Item("Assumption 2", note="an assumption (local minimum in w_n with a Łojasiewicz exponent θ < q/(2(q−1))); a fitted-exponent "
+                              "check near computed local minima would need a saddle-construction experiment, not yet written"),
+    Item("Theorem 7", note=f"w_z follows the H1-NCF flow near the sparse saddle: {SMALL_INIT}"),
+    Item("Remark 1", note="a remark (the escape direction depends on z; motivates random restarts): no checkable claim of its own"),
+    Item("Lemma 8", checker="np.lemma8", experiment="np.lemma8_outside"),
+    Item("Remark 2", note="G_z anywhere is G_z last after a permutation of neurons: tested on verify.saddle "
+                          "(tests/test_saddle.py) and used by np.lemma8/np.lemma9 (random G_z); no checker of its own"),
+    Item("Lemma 9", checker="np.lemma9", experiment="np.lemma9_sparsity"),
+    Item("§3.3 separation of the H1-NCF over z-neurons (X3)", checker="np.lemma9"),
+    Item("Lemma 10", note=f"dominant-KKT selection for decoupled 2-homogeneous flows: {GRADIENT_FLOW}"),
+    Item("Lemma 11", note=f"finite-time blow-up and selection by blow-up time (degree > 2): {GRADIENT_FLOW}"),
+    Item("Algorithm 1", checker="np.algorithm1"),
+    Item("Remark 3", note="vector outputs: exercised by np.lemma9 (2-dimensional outputs) and by NeuronPursuitRegressor's tests; "
+                          "no checker of its own"),
+    Item("Lemma 12", checker="np.lemma12", experiment="np.lemma12_decrease"),
+    Item("Lemma 13", checker="np.lemma13", experiment="np.lemma13_outside"),
+    Item("Lemma 14", note="Euler's theorem for homogeneous maps: the same identities for networks are checked by edc.lemma9"),
+    Item("Lemma 15", note="partial homogeneity of partial gradients: used by np.lemma8/np.lemma9, tested on H_{1,l} in "
+                          "tests/test_saddle.py; no checker of its own"),
+    Item("Lemma 16", note="Grönwall's inequality (a standard analysis lemma): not a target"),
+    Item("Lemma 17", note="Łojasiewicz implies a reverse gradient bound (a proof tool): not yet covered (polynomial examples "
+                          "near strict minima would do)"),
+    Item("Lemma 18", note="size of the Taylor-remainder integrals of Lemma 8's proof: not yet covered (quadrature on a δ grid, "
+                          "slopes 2p+2, 2p+1, 2p+2 and 2p, 2p−1, 2p)"),
+    Item("Lemma 19", note="balance for linear-in-b, p-homogeneous-in-a objectives: the per-z-neuron balance np.lemma9 checks is "
+                          "this conclusion at KKT points of the H1-NCF; no checker of its own"),
+    Item("Lemma 20", note="a Łojasiewicz (θ = ½) example (§D.2): not yet covered"),
+    Item("Lemma 21", note="GD on a rank-one scalar factor (§D.5): its limit is what np.algorithm1's §D.5 claim relies on; "
+                          f"the invariants along GD are not yet checked: {GRADIENT_FLOW}"),
+    Item("§3.1 informal reduced dynamics, eqs. (16)–(17) (X1)", note=SMALL_INIT),
+    Item("§3.1 expansion for σ = x², L = 3 (X2)", checker="np.lemma8"),
+    Item("§D.3 deep linear network: a saddle with identically zero NCF (X4)", note="exact zero gradient and zero NCF: not yet "
+                                                                                    f"covered; the GD part {SMALL_INIT}"),
+    Item("§D.3 squared ReLU: zero NCF from dead units (X5)", note=f"exact zeros not yet covered; the GD part {SMALL_INIT}"),
+    Item("§D.5 NP equals OMP on diagonal linear networks (X6)", checker="np.algorithm1"),
+    Item("§D.6 weight rescaling changes NP's choice (X7)", note="the c and 1/c scaling of the layer objectives: not yet covered "
+                                                               "(a property test on verify.saddle.LayerTerm would do)"),
+    Item("§5.1 descent of NP per iteration (X8)", checker="np.algorithm1"),
+    Item("Figure 1", "figure", note=f"GD near a saddle, σ = x²: {SMALL_INIT}; the KKT-point sparsity of panels (e–f) is shown by "
+                                    "np.lemma9_sparsity"),
+    Item("Figure 2", "figure", note=f"GD near a saddle, ReLU: {SMALL_INIT}; the KKT-point sparsity of panels (e–f) is shown by "
+                                    "np.lemma9_sparsity"),
+    Item("Figure 3", "figure", note=f"beyond the saddle, σ = x²: {SMALL_INIT}"),
+    Item("Figure 4", "figure", note=f"beyond the saddle, ReLU: {SMALL_INIT}"),
+    Item("Figure 5", "figure", note="not referenced in the paper's text nor described by the digest: nothing to reproduce identified"),
+    Item("Figure 6", "figure", experiment="np.fig6", note="recovery of its target is also claim (ii) of np.algorithm1"),
+    Item("Figure 7", "figure", note=f"f₁, f₂ sample complexity, NP vs GD: {NP_AT_SCALE}"),
+    Item("Figure 8", "figure", note=f"g₁, g₂ sample complexity: {NP_AT_SCALE}"),
+    Item("Figure 9", "figure", note=f"h₁, h₂ sample complexity: {NP_AT_SCALE}"),
+    Item("Figure 10", "figure", note=f"modular addition: {NP_AT_SCALE}"),
+    Item("Figure 11", "figure", note=f"pointer value retrieval: {NP_AT_SCALE}"),
+    Item("Figure 12", "figure", note=f"modular addition, two more runs: {NP_AT_SCALE}"),
+    Item("Figure 13", "figure", note=f"pointer value retrieval, two more runs: {NP_AT_SCALE}"),
+    Item("Figure 14", "figure", note=f"deep linear network at a zero-NCF saddle (§D.3): {SMALL_INIT}"),
+    Item("Figure 15", "figure", note=f"squared ReLU at a zero-NCF saddle (§D.3): {SMALL_INIT}"),
+)))

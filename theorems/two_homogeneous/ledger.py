@@ -1,0 +1,72 @@
+"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; none covered yet.
+
+From the digest ../shared/spec/two_homogeneous.md (§2 catalogue, §3 closed-form examples, §4
+experiments, §5 claims C1–C29). Definitions 4.1 and A.1 and Assumptions 1–3 (preconditions) are not
+listed. Lemmas A.1–A.4, B.1, Corollary B.1.1 and Lemma J.1 are quoted from the literature but are
+numbered results of the paper, so they are listed. The closed-form examples of Appendix G are
+unnumbered claims listed because the digest corrects one (G.1's printed identity is false).
+Everything here is about gradient flows of two-homogeneous networks from small initialisations
+or near saddles: the checkers wait on those two issues.
+"""
+
+from verify.ledger import Item, Ledger, register_ledger
+
+FLOW = "needs the gradient-flow issue (a trusted ODE reference; differential inclusions at kinks)"
+SMALL_INIT = "needs the small-initialisation issue (training from δw₀ as δ → 0)"
+
+LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initialisations and Saddles in Two-Homogeneous NNs", (
+    Item("Figure 1", "figure", note=f"20 squared-ReLU neurons, 50 unit inputs, GD from δ = 1e-5: loss, ‖w‖ and neuron "
+                                    f"angles (C28; the loss normalisation is not stated, digest §4); {SMALL_INIT}"),
+    Item("Theorem 5.1", note=f"directional convergence near small initialisation (C13–C14; the ε-algebra is a sympy "
+                             f"obligation); {SMALL_INIT}"),
+    Item("Lemma 5.2", note=f"‖w(t)‖² <= δ²e^(4ββ̃t) and ‖w/δ − u‖ <= ε on [0, T] (C6–C7, O(δ²) rate for smooth nets); "
+                           f"{SMALL_INIT}"),
+    Item("Figure 2", "figure", note=f"the gradient field of f(u1, u2) = u1|u2| (a quiver plot, no training); {FLOW}"),
+    Item("Lemma 5.3", note=f"the NCF flow tends to 0 or converges in direction to a non-negative KKT point (C8–C9); {FLOW}"),
+    Item("Lemma 5.4", note=f"non-branching neighbourhoods for one leaky-ReLU neuron, γ = η₁/(2η₂), closed-form hyperbolic "
+                           f"flow (C19); {FLOW}"),
+    Item("Corollary 5.4.1", note=f"block-wise directional convergence for separable networks; {SMALL_INIT}"),
+    Item("Figure 3", "figure", note=f"neuron angles of Figure 1 against the per-neuron NCF on the circle (its maxima at "
+                                    f"0 and π for evenly spaced inputs); {SMALL_INIT}"),
+    Item("Theorem 5.5", note=f"directional convergence near saddles, square loss (C26; the proof gives 2Cδ², T7); "
+                             f"{SMALL_INIT}"),
+    Item("Lemma 5.6", note="stationarity in the w_n block at the saddle (C25: ∇L(w̄) = 0 at the D.3 saddle); a direct "
+                           "checker would do"),
+    Item("§5.3 (higher orders of homogeneity)", note=f"the initial angular speed scales as δ^(L−2) (C27); {SMALL_INIT}"),
+    Item("Lemma A.1", note="definability of layered compositions, quoted (a precondition; no numerical checker planned)"),
+    Item("Lemma A.2", note="Clarke chain rule, quoted; autograd agrees off kinks, limiting gradients at u1|u2|; a checker "
+                           "would do"),
+    Item("Lemma A.3", note=f"chain rule along arcs: dN(u(t))/dt = ‖∂̄N‖², the flow selects the min-norm subgradient (C8); "
+                           f"{FLOW}"),
+    Item("Lemma A.4", note="unbounded Kurdyka–Łojasiewicz inequality, quoted (existential; the quadratic instance of the "
+                           "digest could be checked)"),
+    Item("Lemma B.1", note="homogeneous functions: ∂F(cw) = c^(L−1)∂F(w), Euler wᵀs = L·F(w) (C2); a direct checker "
+                           "would do"),
+    Item("Corollary B.1.1", note="the two-homogeneous case of Lemma B.1 (C2); a direct checker would do"),
+    Item("Lemma C.1", note=f"stability of perturbed inclusions (Filippov): sup-distance → 0 linearly in the "
+                           f"perturbation for smooth H; {FLOW}"),
+    Item("Lemma C.2", note="sᵀu = 2N(u), ∂N(cu) = c∂N(u) (C2 for the NCF); a direct checker would do"),
+    Item("Lemma C.3", note=f"the NCF flow never reaches 0; envelopes ‖u0‖²e^(∓4β‖z‖t) (C10); {FLOW}"),
+    Item("Lemma C.4", note=f"monotonicity of N and ‖u‖ once N >= 0 (integral identities); {FLOW}"),
+    Item("Lemma C.5", note="KKT multiplier λ* = 2N(u*) (C11); a checker on certified KKT points would do"),
+    Item("Lemma C.6", note="the normalised NCF Ñ and its min-norm subgradient (C12; the printed norm expansion is wrong, "
+                           "T4); a sympy obligation plus autograd would do"),
+    Item("Lemma C.7", note=f"uniform lower bound on ‖u‖ when the flow does not vanish (constructive η, T); {FLOW}"),
+    Item("Lemma D.1", note=f"approximate dynamics near a saddle: sup Z(t)/δ² bounded, ‖w_z/δ − u‖ → 0 (C26; constants "
+                           f"T6); {SMALL_INIT}"),
+    Item("Figure 4", "figure", note=f"near the D.3 saddle: loss, distance from the saddle, the small neurons' angles "
+                                    f"against the residual NCF; {SMALL_INIT}"),
+    Item("Lemma E.1", note=f"branching of the flow of u1|u2| from (1, 0): a one-parameter family of solutions (C20); {FLOW}"),
+    Item("Lemma E.2", note=f"every start off {{u2 = 0, u1 > 0}} is non-branching; closed forms per case (C21); {FLOW}"),
+    Item("Appendix G.1 example", note="symmetric data, squared leaky ReLU: KKT points are eigenvectors of M only with "
+                                      "mirrored labels kept (the printed identity is false, C15–C16); sympy + eigen checker "
+                                      "would do"),
+    Item("Appendix G.2 example", note="symmetric data, two-layer leaky ReLU: the KKT families and the max value "
+                                      "|1+α|‖q‖/2 (C17); a closed-form checker would do"),
+    Item("Lemma H.1", note="non-zero KKT points of the one-neuron two-layer NCF have |v*| = ‖u*‖ = 1/√2 (C18); a "
+                           "checker on constructed KKT points would do"),
+    Item("Lemma I.1", note="0 ∈ ∂g(1, 0) for g = (u1|u2| − 1)² with large nearby gradients, ‖∇g(u_δ)‖ >= 1.78 (C22); "
+                           "exact values, a direct checker would do"),
+    Item("Lemma I.2", note=f"fast escape from the non-smooth saddle: ‖u_δ(0.1) − (1, 0)‖ >= 0.09 (C23); {FLOW}"),
+    Item("Lemma J.1", note="closure of derivative constraints (Filippov), quoted (illustrative only)"),
+)))
