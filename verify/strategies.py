@@ -147,7 +147,7 @@ SAMPLERS: dict[str, Callable[[np.random.Generator, int, int], np.ndarray]] = {
 IID_KINDS = ("gaussian", "sphere", "hypercube")
 STRUCTURED_KINDS = ("circle", "antipodal", "orbit", "duplicated", "low_rank", "hypercube_subset", "kinks")
 DATA_KINDS = IID_KINDS + STRUCTURED_KINDS
-STRUCTURED_WEIGHT = 0.0  # probability that a default dataset (or an i.i.d. dataset's target) is structured
+STRUCTURED_WEIGHT = 0.4  # probability that a default dataset (or an i.i.d. dataset's target) is structured
 
 
 def register_data_kind(name: str, sampler: Callable[[np.random.Generator, int, int], np.ndarray]) -> None:

@@ -1,16 +1,15 @@
-"""np.algorithm1 and its runs: §D.5 on diagonal nets, the descent entries, the Fig. 6 task."""
+"""np.algorithm1 and its runs: §D.5 on diagonal nets, sign flips, the descent entries; the dominant-point choice."""
 
-import math
-import time
+import sys
 
 import numpy as np
 import pytest
-from hypothesis import settings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from sklearn.exceptions import ConvergenceWarning
 
 from theorems.neuron_pursuit.algorithm1 import NeuronPursuitAlgorithm
-from theorems.neuron_pursuit.diagonal import D5_X, D5_Y
-from theorems.neuron_pursuit.fig6_task import Fig6Task, checker_fig6_run
+from theorems.neuron_pursuit.diagonal import D5_X, D5_Y, SIGN_FLIP, first_sign_flip, recovery_problems, recovery_run
 from verify.checker import Evidence, Verdict
 from verify.pursuit import NeuronPursuitRegressor, diagonal_neuron_pursuit
 
@@ -48,24 +47,36 @@ def test_a_gd_stage_that_increases_the_loss_fails_the_descent_claim():
                .apply(checker)._descent(too_large.history_, "run"))
     assert not overflowing.history_[-1]["gd_finite"] and "overflowed" in overflowing.stop_reason_
     blown_up = checker._descent(overflowing.history_, "run")
-    assert math.isinf(blown_up[-1].violation)
-    assert checker.decide(Evidence(blown_up)) is not Verdict.PASS  # a blow-up is never a PASS
+    assert blown_up[-1].violation == sys.float_info.max and "overflowed" in blown_up[-1].label
+    assert checker.decide(Evidence(blown_up)) is Verdict.FAIL  # an overflow is a loss increase, not INCONCLUSIVE
 
 
-def test_fig6_with_another_seed_and_permuted_coordinates_in_under_two_minutes():
-    task = Fig6Task(seed=1, permuted=True)
-    assert task.support != (0, 1, 2)
-    run = checker_fig6_run(task, "cpu")  # the fit np.algorithm1 checks (shared with it when it ran first in this process)
-    assert run.test_errors[-1] < 5e-2 and run.seconds < 120
-    assert run.off_support_fraction() < 1e-2
+def test_sign_flip_instance_np_differs_from_omp_and_keeps_its_signs():
+    run = recovery_run(SIGN_FLIP, "cpu")
+    flip = first_sign_flip(run.omp)
+    assert flip == 3 and run.converged
+    np.testing.assert_allclose(run.np_path[: flip - 1], run.omp[: flip - 1], atol=1e-8)  # equal before the flip
+    assert np.linalg.norm(run.np_path[-1] - run.omp[-1]) > 0.1 * np.linalg.norm(run.omp[-1])  # NP ≠ OMP after it
+    checker = NeuronPursuitAlgorithm()
+    assert checker.decide_entry(checker._signs_kept(run)) is Verdict.PASS
+    coefficients, _ = checker._diagonal(run)
+    assert len(coefficients) == flip - 1 and checker.decide(Evidence(coefficients)) is Verdict.PASS
+    mutant = next(m for m in checker.mutants if "sign flips" in m.name).apply(checker)
+    assert mutant.decide(Evidence(mutant._diagonal(run)[0])) is Verdict.FAIL
 
 
-@pytest.mark.skipif(settings.get_current_profile_name() == "ci", reason="about a minute on 2 cores: dev/thorough profiles only")
-def test_fig6_permuted_with_the_estimators_default_gd_settings():
-    task = Fig6Task(seed=2, permuted=True)
-    t0 = time.perf_counter()
-    est = NeuronPursuitRegressor(max_iter=6, random_state=2).fit(*task.train)
-    seconds = time.perf_counter() - t0
-    Xt, yt = task.test
-    assert np.linalg.norm(est.predict(Xt) - yt) / np.linalg.norm(yt) < 5e-2 and seconds < 120
-    assert math.isfinite(est.train_error_)
+@hsettings(max_examples=5, deadline=None)
+@given(recovery_problems())
+def test_recovery_problems_are_not_filtered_by_sign_flips(problem):
+    assert problem.s in (1, 2, 3)  # every draw is an instance (no assume): flips are counted by the checker
+
+
+def test_dominant_point_choice_is_a_parameter():
+    X, y = _teacher_data()
+    paper = NeuronPursuitRegressor(depth=3, alpha=0.5, **SMALL_NP).fit(X, y)
+    by_loss = NeuronPursuitRegressor(depth=3, alpha=0.5, dominant="loss", **SMALL_NP).fit(X, y)
+    assert paper.history_[0] == by_loss.history_[0]  # iteration 1 has no layer to choose
+    for h in by_loss.history_[1:]:
+        assert h["loss_added"] <= h["loss_saddle"]
+    with pytest.raises(Exception, match="dominant"):
+        NeuronPursuitRegressor(dominant="largest").fit(X, y)

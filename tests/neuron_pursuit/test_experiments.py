@@ -70,6 +70,25 @@ def test_fig6_outcomes_are_undecided_at_ci_and_name_the_papers_numbers(tmp_path)
     exp = Fig6()
     result = exp.run("ci", 0, "cpu")
     report = exp.report(result, tmp_path)
-    assert [o.paper for o in report.outcomes][:2] == ["2", "(2, 1)"]
+    assert [o.paper for o in report.outcomes][:3] == ["2 iterations, widths (2, 1) (one run)", "2", "(2, 1)"]
     assert all(o.reproduced is None for o in report.outcomes)
-    assert str(result.cases[0].run.estimator.n_iter_) == report.outcomes[0].ours
+    assert str(result.cases[0].run.estimator.n_iter_) == report.outcomes[1].ours
+    base = result.variants[0]
+    assert [r.seed for r in base.runs] == [0, 1] and base.matching == sum(r.matches_paper for r in base.runs)
+    assert [v.label for v in result.variants[1:]] == ["GD: 10× step for 1/10 the steps", "R = 10",
+                                                       "δ: 0.5 first, 0.05‖w‖ later", "dominant point: lowest loss after adding"]
+    assert result.variants[1].settings["gd_step_size"] == 10 * base.settings["gd_step_size"]
+    assert result.variants[2].settings["restarts"] == 10 and base.settings["restarts"] == 5
+
+
+def test_fig6_paper_scale_is_figure_6_with_section_c11_values():
+    from theorems.neuron_pursuit.fig6 import PLANS
+
+    paper = PLANS["paper"]
+    assert paper.seeds >= 20 and paper.deviates == ""
+    assert {k: paper.base[k] for k in ("depth", "alpha", "restarts", "ascent_steps", "ascent_step_size", "gd_steps",
+                                       "gd_step_size", "delta_first", "delta_later", "dominant", "tol")} == dict(
+        depth=3, alpha=0.0, restarts=5, ascent_steps=2500, ascent_step_size=0.2, gd_steps=70_000, gd_step_size=0.005,
+        delta_first=0.25, delta_later=0.01, dominant="ncf", tol=1e-3)
+    dev = PLANS["dev"].base
+    assert dev["gd_step_size"] * dev["gd_steps"] == pytest.approx(paper.base["gd_step_size"] * paper.base["gd_steps"])

@@ -63,7 +63,7 @@ LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursui
     Item("Figure 3", "figure", note=f"beyond the saddle, σ = x²: {SMALL_INIT}"),
     Item("Figure 4", "figure", note=f"beyond the saddle, ReLU: {SMALL_INIT}"),
     Item("Figure 5", "figure", note="not referenced in the paper's text nor described by the digest: nothing to reproduce identified"),
-    Item("Figure 6", "figure", experiment="np.fig6", note="recovery of its target is also claim (ii) of np.algorithm1"),
+    Item("Figure 6", "figure", experiment="np.fig6"),
     Item("Figure 7", "figure", note=f"f₁, f₂ sample complexity, NP vs GD: {NP_AT_SCALE}"),
     Item("Figure 8", "figure", note=f"g₁, g₂ sample complexity: {NP_AT_SCALE}"),
     Item("Figure 9", "figure", note=f"h₁, h₂ sample complexity: {NP_AT_SCALE}"),

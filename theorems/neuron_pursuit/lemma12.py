@@ -9,6 +9,12 @@ L(W) = ‖y − H(X;W)‖² (no ½). The proof's identity is exact,
 
 so the paper's sufficient condition δ^{p̂} < ζ/‖H(X;Ŵ)‖² can be sharpened: L(δŴ) < L(0) exactly for
 0 < δ^{p̂} < 2ζ/‖H(X;Ŵ)‖², with equality at the boundary (derived, a sharp checkable prediction).
+
+The identity uses only ‖Ŵ‖ = 1 and ζ > 0 (H(X; δŴ) = δ^{p̂}H(X; Ŵ)): in effect the lemma holds for ANY unit Ŵ with
+ζ > 0, dominance and stationarity play no role. The checker states it so: it decides (i)–(iii) at the unpolished
+best unit point of the projected ascent (any unit point with ζ > 0), and again at the lemma's own Ŵ, NP's dominant
+KKT point: the best restart of the ascent that np Algorithm 1 lines 3–11 runs, polished and certified
+(verify.clarke.polish_kkt: Polish.ok with KKT residual <= 1e-10; the next-best of the top 3 restarts if it fails).
 The decrease along δ is drawn by the experiment ``np.lemma12_decrease``.
 """
 
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 import torch
@@ -24,6 +30,7 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
+from verify.clarke import polish_kkt
 from verify.kkt import constrained_ncf_max
 from verify.nets import DTYPE, EPS, homogeneity_degree
 from verify.pursuit import squared_loss
@@ -33,13 +40,18 @@ from verify.symbolic import is_zero, scaling_defect, symbolic_network
 
 @dataclass(frozen=True)
 class FirstIterationMeasurements:
-    """What np.lemma12 measured on one instance (NaN where the instance was undecided)."""
+    """What np.lemma12 measured on one instance (NaN where undecided): at the certified dominant KKT point Ŵ, ζ, the
+    worst expansion defect and descent violation, the located root over the paper's threshold, the boundary defect and
+    Ŵ's KKT residual; at the unpolished best unit point of the ascent, its ζ and worst expansion defect."""
 
     zeta: float
     expansion_defect: float = math.nan
     descent_violation: float = math.nan
     root_over_paper_threshold: float = math.nan
     boundary_defect: float = math.nan
+    kkt_residual: float = math.nan
+    any_unit_zeta: float = math.nan
+    any_unit_expansion_defect: float = math.nan
 
 
 @register
@@ -58,21 +70,27 @@ class FirstIterationDescent(Checker):
     statement = (
         "With ζ = yᵀH(X;Ŵ) > 0 at the most dominant KKT point Ŵ of the constrained NCF and L(W) = ‖y − H(X;W)‖²: "
         "L(δŴ) = ‖y‖² − 2δ^{p̂}ζ + δ^{2p̂}‖H(X;Ŵ)‖², hence L(δŴ) < L(0) whenever δ^{p̂} < ζ/‖H(X;Ŵ)‖² (paper) and in "
-        "fact exactly when 0 < δ^{p̂} < 2ζ/‖H(X;Ŵ)‖² (derived), p̂ = p^{L−1}+…+p+1."
+        "fact exactly when 0 < δ^{p̂} < 2ζ/‖H(X;Ŵ)‖² (derived), p̂ = p^{L−1}+…+p+1. The identity, hence both conclusions, holds "
+        "for any unit Ŵ with ζ > 0 (checked at the ascent's best unit point and at the certified dominant KKT point)."
     )
     hypotheses_text = (
         "L ∈ {2,3,4}, hidden widths 1–6, σ = max(x,αx)^p with α ∈ {0, 0.1, 0.5, 1, −0.3}, p ∈ {1,2,3} (the lemma needs "
-        "no smoothness); Gaussian / sphere / hypercube inputs (n 5–30, d 2–6), labels y ~ N(0, I). Ŵ: best of 16 "
-        "projected-ascent restarts, polished; instances whose best value is not positive are inconclusive."
+        "no smoothness); Gaussian / sphere / hypercube inputs (n 5–30, d 2–6), labels y ~ N(0, I). Two points Ŵ: the "
+        "best of 16 projected-ascent restarts as it is (not polished: the identity holds at any unit point with ζ > 0), "
+        "and NP's dominant KKT point: the first of the top 3 restarts by value that verify.clarke.polish_kkt polishes and "
+        "certifies (Polish.ok, KKT residual <= 1e-10, λ > 0); an instance with no certified positive KKT "
+        "point is inconclusive (the entries at the ascent point are still decided), one with no positive value at all "
+        "is inconclusive."
     )
     method = (
-        "All three parts are evaluated in float64 with the network's own forward pass. (i) relative defect "
+        "All three parts are evaluated in float64 with the network's own forward pass, at each of the two points "
+        "(entries labelled by the point). (i) relative defect "
         "|L(δŴ) − formula| / (‖y‖² + 2δ^{p̂}ζ + δ^{2p̂}‖H‖²) over 40 δ with δ^{p̂} log-spaced in [1e-6, 2]·ζ/‖H‖²; "
         "(ii) the violation max(0, L(δŴ) − L(0)) / ‖y‖² over δ with δ^{p̂}/(ζ/‖H‖²) in a dense grid of (1e-6, 1) and "
         "(1, boundary·(1 − 1e-6)); (iii) relative distance of the located root t* = δ*^{p̂} from 2ζ/‖H‖² (1 when no root is found in "
         "[1e-3, 1e3]·ζ/‖H‖²). Every δ of (i) and (ii) and the boundary (iii) is its own entry. Floors: 64ε plus, for (iii), "
         "the rounding-limited resolution of the root, 64ε‖y‖² / |d L/d t| at t* (at the claimed root when none is found). "
-        "Instances whose best ascent value ζ is not positive are inconclusive."
+        "The KKT residual of the certified point is recorded."
     )
     tolerance = 1e-12
     floor_factor = 4.0
@@ -80,6 +98,8 @@ class FirstIterationDescent(Checker):
     degree = staticmethod(homogeneity_degree)
     boundary_factor = 2.0
     decrease_sign = 1.0
+    certified_residual = 1e-10
+    top_points = 3
     mutants = [
         Mutant("degree = depth", "the paper's printed δ^L (wrong for p ≥ 2)", degree=staticmethod(lambda L, p: L)),
         Mutant("boundary 3ζ/‖H‖²", "descent holds up to δ^{p̂} = 3ζ/‖H‖²", boundary_factor=3.0),
@@ -92,17 +112,48 @@ class FirstIterationDescent(Checker):
     def claim(self, instance, ctx: Context) -> Evidence:
         problem, ascent_seed = instance
         net = problem.net
-        D = self.degree(net.depth, net.activation.p)
         X = torch.as_tensor(problem.X, dtype=DTYPE, device=ctx.device)
         y = torch.as_tensor(problem.z, dtype=DTYPE, device=ctx.device)
+        instance_text = f"{problem}; ascent seed={ascent_seed}"
+        # the identity needs only ζ > 0 and ‖Ŵ‖ = 1: at the best unit point of the ascent, not polished
         found = constrained_ncf_max(net, X, y, restarts=16, steps=600, seed=ascent_seed, device=ctx.device, certify=False)
-        W_hat = found.u[0]  # the conclusion uses only ζ > 0 and ‖Ŵ‖ = 1, not the stationarity of Ŵ
+        any_unit = self._parts(net, found.u[0] / found.u[0].norm(), X, y, ctx, "unit point (ascent)")
+        # the lemma's Ŵ: NP's dominant KKT point (its best restart, np Algorithm 1 lines 3–11), polished and certified
+        W_kkt, residual, rejected = self.dominant_kkt_point(net, found, X, y)
+        dominant = self._parts(net, W_kkt, X, y, ctx, "certified dominant KKT point") if W_kkt is not None else None
+        if any_unit is None and dominant is None:
+            return Evidence.undecided(f"dominant NCF value ζ = {float(found.value[0]):.3g} is not positive",
+                                      measurements=FirstIterationMeasurements(float(found.value[0])), instance=instance_text)
+        checked = (any_unit[0] if any_unit else []) + (dominant[0] if dominant else [])
+        if dominant is None:  # the identity was checked, the lemma at its own Ŵ was not
+            why = f"no certified positive KKT point among the top {self.top_points} restarts ({rejected} not certified)"
+            checked.append(Entry(math.nan, math.nan, False, why))
+        m = dominant[1] if dominant else FirstIterationMeasurements(math.nan)
+        m = replace(m, kkt_residual=residual,
+                    any_unit_zeta=any_unit[1].zeta if any_unit else math.nan,
+                    any_unit_expansion_defect=any_unit[1].expansion_defect if any_unit else math.nan)
+        return Evidence(checked, measurements=m, instance=instance_text, note="" if dominant else why)
+
+    def dominant_kkt_point(self, net, found, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor | None, float, int]:
+        """(Ŵ, its KKT residual, how many positive restarts were not certified): the best of the top restarts (by value)
+        that verify.clarke.polish_kkt certifies (Polish.ok, residual <= ``certified_residual``, λ > 0); (None, NaN, n) if none."""
+        rejected = 0
+        for i in range(min(self.top_points, len(found.value))):
+            if float(found.value[i]) <= 0:
+                break
+            pol = polish_kkt(net, found.u[i], X, y)
+            if pol.ok and pol.residual <= self.certified_residual and pol.lam > 0:
+                return pol.u, pol.residual, rejected
+            rejected += 1
+        return None, math.nan, rejected
+
+    def _parts(self, net, W_hat: torch.Tensor, X: torch.Tensor, y: torch.Tensor, ctx: Context, where: str):
+        """(entries of (i)–(iii) at the unit point W_hat, labelled with ``where``; measurements), None if ζ <= 0 there."""
+        D = self.degree(net.depth, net.activation.p)
         H_hat = net(W_hat, X)
         zeta, h2, y2 = float((y * H_hat).sum()), float((H_hat**2).sum()), float((y**2).sum())
-        instance_text = f"{problem}; ascent seed={ascent_seed}"
         if not zeta > 1e-12 * math.sqrt(y2 * h2):
-            return Evidence.undecided(f"dominant NCF value ζ = {zeta:.3g} is not positive",
-                                      measurements=FirstIterationMeasurements(zeta), instance=instance_text)
+            return None
         t_paper = zeta / h2  # the paper's sufficient threshold on δ^{p̂}
 
         def loss_at(t: torch.Tensor) -> torch.Tensor:  # L(δŴ) with δ = t^{1/D}, batched over t
@@ -114,14 +165,14 @@ class FirstIterationDescent(Checker):
         expansion = y2 - 2 * t_grid * zeta + t_grid**2 * h2
         scale = y2 + 2 * t_grid * zeta + t_grid**2 * h2
         identity = (loss_at(t_grid) - expansion).abs() / scale
-        checked = entries(identity, 64 * EPS, labels=[f"expansion at δ^p̂ = {float(x):.3g}·ζ/‖H‖²" for x in t_grid / t_paper])
+        checked = entries(identity, 64 * EPS, labels=[f"{where}: expansion at δ^p̂ = {float(x):.3g}·ζ/‖H‖²" for x in t_grid / t_paper])
 
         # (ii) strict descent below the (claimed) boundary, sampled densely and up to it, one entry per δ
         fractions = torch.cat([torch.logspace(-6, 0, 60, dtype=DTYPE), torch.linspace(1, self.boundary_factor * (1 - 1e-6), 60,
                                                                                        dtype=DTYPE)[1:]]).to(ctx.device)
         decrease = self.decrease_sign * (y2 - loss_at(fractions * t_paper))
         descent = (-decrease).clamp_min(0) / y2
-        checked += entries(descent, 64 * EPS, labels=[f"descent at δ^p̂ = {float(x):.7g}·ζ/‖H‖²" for x in fractions])
+        checked += entries(descent, 64 * EPS, labels=[f"{where}: descent at δ^p̂ = {float(x):.7g}·ζ/‖H‖²" for x in fractions])
 
         # (iii) the boundary L(δŴ) = L(0), located numerically; for t > 0, L(t) − L(0) = t(t‖H‖² − 2ζ)
         def excess(t: float) -> float:
@@ -139,18 +190,13 @@ class FirstIterationDescent(Checker):
             i = int(change[0])
             t_root = brentq(excess, float(scan[i]), float(scan[i + 1]), xtol=1e-15 * t_paper, rtol=4 * EPS)
             boundary, root_floor = abs(t_root - t_claimed) / t_claimed, root_resolution(t_root)
-            where = f"located root δ*^p̂ = {t_root / t_paper:.7g}·ζ/‖H‖²"
+            found = f"located root δ*^p̂ = {t_root / t_paper:.7g}·ζ/‖H‖²"
         else:  # no boundary at all in [1e-3, 1e3]·ζ/‖H‖²: a failure unless a root at t_claimed is below rounding
             t_root, boundary, root_floor = math.nan, 1.0, root_resolution(t_claimed)
-            where = "no root in [1e-3, 1e3]·ζ/‖H‖²"
+            found = "no root in [1e-3, 1e3]·ζ/‖H‖²"
         checked.append(Entry(boundary, root_floor + 64 * EPS, True,
-                             f"boundary δ^p̂ = {self.boundary_factor:g}ζ/‖H‖² ({where})"))
-
-        return Evidence(
-            checked,
-            measurements=FirstIterationMeasurements(zeta, float(identity.max()), float(descent.max()), t_root / t_paper, boundary),
-            instance=instance_text,
-        )
+                             f"{where}: boundary δ^p̂ = {self.boundary_factor:g}ζ/‖H‖² ({found})"))
+        return checked, FirstIterationMeasurements(zeta, float(identity.max()), float(descent.max()), t_root / t_paper, boundary)
 
     def obligations(self) -> list[Obligation]:
         t, delta = sp.symbols("t delta", positive=True)

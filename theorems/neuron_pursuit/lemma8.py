@@ -6,7 +6,8 @@ H(x; w_n, 0) + H1(x; w_n, w_z) + higher order, with H1 of eq. (21) (p+1)-homogen
 (ii) α = 1 — exactly a finite sum of polynomials homogeneous in w_z, H1 of degree p+1 and the others of higher
 degree; (i) α ≠ 1, p >= 4 — the three remainders of Assumption 1 are O(δ^K), O(δ^{K−1}) (∇_{w_z}) and O(δ^K)
 (∇_{w_n}) with K > p+1 when ‖w_z‖ = O(δ); the numeric part is decided against the proof's orders (np §B.2)
-K = 2p+1, 2p, 2p+1 and the leading order p+1, each fitted slope within a tolerance derived from its standard error. §3.1: the six-term expansion for σ = x², L = 3 (corrected, digest §6.1).
+K = 2p+1, 2p, 2p+1 and the leading order p+1, each fitted slope within a tolerance derived from its standard error.
+§3.1: the six-term expansion for σ = x², L = 3 (corrected, digest §6.1).
 Exact algebra and the measured remainders are in :mod:`theorems.neuron_pursuit.saddle_expansion`; the experiment
 ``np.lemma8_outside`` measures the same orders outside the hypotheses (α ≠ 1, p <= 3).
 """
@@ -258,8 +259,10 @@ class SaddleDecomposition(Checker):
                  "Least-squares log-log slopes of the three remainders of Assumption 1 along w_z = δŵ over the smallest "
                  "resolved decade of δ, and of the leading term H − H(w_n,0). The statement needs K > p+1 (value, ∇_{w_n}) and "
                  "K − 1 > p (∇_{w_z}); the proof in np §B.2 gives 2p+1, 2p, 2p+1 (digest item 23), and each fitted slope "
-                 "must reach the proof's order within twice the bias the next-order terms can give the fit. 'exact' = at rounding level for every δ; '>= s' = the "
-                 "remainder drops below rounding within a decade, at a local order of at least s.", ""]
+                 f"must reach the proof's order within {fmt(result.floor_factor)} times the bias the next-order terms can give "
+                 "the fit. 'exact' = at "
+                 "rounding level for every δ; '>= s' = the remainder drops below rounding within a decade, at a local order of "
+                 "at least s.", ""]
         rows = []
         for r in result.records:
             if not r.measurements:

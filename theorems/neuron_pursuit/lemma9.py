@@ -4,8 +4,9 @@ Statement. Fix w_n and a non-zero z. (§3.3) The NCF of H1 (eq. 21) separates ov
 zᵀH1(X; w_n, w_z) = Σ_l Σ_j zᵀH_{1,l}(X; B_{l+1}[:,j], A_l[j,:]), each term (p+1)-homogeneous in its own (b, a).
 (Lemma 9) At a positive KKT point w̄_z of max_{‖w_z‖=1} zᵀH1 (Clarke sense for p = 1) the z→z blocks vanish,
 C̄_l = 0, and every z-neuron is balanced, p‖B̄_{l+1}[:,j]‖² = ‖Ā_l[j,:]‖². The KKT points come from
-:mod:`theorems.neuron_pursuit.h1_ncf`; the experiment ``np.lemma9_sparsity`` shows the w_z weights at such a point
-(cf. np Figures 1–2, panels e–f).
+:mod:`theorems.neuron_pursuit.h1_ncf`; at its Clarke completions (p = 1, α ≠ 1) every block outside the dominant layer,
+C̄ among them, is 0 by construction, so C̄ is decided only at the other points (completions are counted). The
+experiment ``np.lemma9_sparsity`` shows the w_z weights at such a point (cf. np Figures 1–2, panels e–f).
 """
 
 from __future__ import annotations

@@ -237,7 +237,8 @@ def slope_bias_ratio(x: np.ndarray) -> float:
 
 @dataclass
 class RemainderMeasurement:
-    """The three fits of np Lemma 8 (a)(b)(c), the fit of the leading term H − H(w_n,0), and the relative defects of the library's H1 against the mpmath reference.
+    """The three fits of np Lemma 8 (a)(b)(c), the fit of the leading term H − H(w_n,0), and the relative defects of
+    the library's H1 against the mpmath reference.
 
     library: (what was compared, at which δ; relative defect), NaN where the reference derivative does not exist.
     """
