@@ -1,5 +1,6 @@
 """The s2s support modules: escape.py (localized loss, speed, escape directions, the Prop. 3.2
-construction, projected gradient descent, the depth sweep) and circle.py (Example 1's data and exact values)."""
+construction, projected gradient descent, the depth sweep), circle.py (Example 1's data and exact values,
+the one-neuron certificate) and speed_bounds.py (brackets on s*(L))."""
 
 import math
 
@@ -33,6 +34,7 @@ from theorems.saddle_to_saddle.escape import (
     to_sphere,
 )
 from theorems.saddle_to_saddle.prop3_2 import random_escaping_parameters
+from theorems.saddle_to_saddle.speed_bounds import SearchBudget, h6_bound, speed_brackets
 from verify.activations import Activation
 from verify.errors import InputError
 from verify.ncf import ncf, ncf_and_grad
@@ -99,6 +101,44 @@ def test_one_neuron_bounds_bracket_the_exact_maximum():
     # |σ(w1) − σ(−w1)| = |w1| <= 1, attained at w = (±1, 0)
     cert = one_neuron_certificate([[1.0, 0.0], [-1.0, 0.0]], [1.0, -1.0])
     assert cert.lower == pytest.approx(1.0, abs=1e-7) and cert.upper == pytest.approx(1.0, abs=1e-7)
+
+
+@given(n=st.integers(1, 9), d=st.integers(1, 4), seed=seeds())
+def test_one_neuron_certificate_brackets_every_sampled_neuron_in_any_dimension(n, d, seed):
+    rng = np.random.default_rng(seed)
+    X, g = rng.standard_normal((n, d)), rng.standard_normal(n)
+    cert = one_neuron_certificate(X, g)
+    W = rng.standard_normal((2000, d))
+    W /= np.linalg.norm(W, axis=1, keepdims=True)
+    sampled = np.abs(np.maximum(W @ X.T, 0) @ g).max()
+    slack = cert.rounding + 1e-12
+    assert sampled <= cert.upper + slack and cert.lower <= cert.upper + slack
+    assert cert.upper - cert.lower <= 1e-9 * max(1.0, cert.upper)  # the projection is each cone's exact maximum
+
+
+def test_one_neuron_certificate_works_in_the_span_of_the_data():
+    # Example 1's circle in a random plane of R^3: the same arcs (8 patterns) and the same s1 = √2 − 1
+    X, G = example1_data()
+    Q = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 2)))[0]
+    cert = one_neuron_certificate(X @ Q.T, G)
+    assert cert.n_patterns == 8 and abs(cert.upper - (math.sqrt(2) - 1)) < 1e-12 and cert.rounding < 1e-12
+    # alternating G on 6 equally spaced points: antipodal points carry opposite G and XᵀG = 0, so no neuron escapes
+    j = np.arange(1, 7)
+    ring = np.stack([np.sin(2 * np.pi * j / 6), np.cos(2 * np.pi * j / 6)], 1)
+    assert one_neuron_certificate(ring, (-1.0) ** j).upper < 1e-14
+
+
+def test_speed_brackets_are_brackets():
+    rng = np.random.default_rng(3)
+    X, G = rng.standard_normal((7, 2)), rng.standard_normal(7)
+    brackets = speed_brackets(X, G, (2, 3), 3, SearchBudget(4, 100, 20), seed=5)
+    h6, _ = h6_bound(X, G.reshape(-1, 1))
+    two, three = brackets
+    assert (two.depth, three.depth) == (2, 3) and two.upper_source == "pattern enumeration" and three.upper_source == "H6"
+    assert 0 <= two.lower <= two.upper + two.upper_rounding and two.pattern_lower <= two.upper + two.upper_rounding
+    assert three.upper == h6 and 0 <= three.lower <= h6 and math.isnan(three.pattern_lower)
+    # the lower bounds are attained speeds: the searches are deterministic in the seed
+    assert speed_brackets(X, G, (2, 3), 3, SearchBudget(4, 100, 20), seed=5) == brackets
 
 
 @given(L=st.integers(2, 4), k=st.integers(0, 3), hidden=st.integers(1, 5), n_new=st.integers(1, 4), seed=seeds())
@@ -215,7 +255,9 @@ def _net():
         (lambda: depth_sweep(np.ones((8, 2)), np.ones(7)), "G has 7 samples"),
         (lambda: projected_gradient_descent(_net(), np.ones((8, 2)), np.ones(8), torch.ones(1, 9), lr=0.0), "lr"),
         (lambda: escape_direction_check(_net(), torch.ones(2, 9), np.ones((8, 2)), np.ones(8)), "one parameter vector"),
-        (lambda: one_neuron_certificate(np.ones((8, 3)), np.ones(8)), "2-D inputs"),
+        (lambda: one_neuron_scan(np.ones((8, 3)), np.ones(8), 64, 0.0), "2-D inputs"),
+        (lambda: one_neuron_certificate(np.random.default_rng(0).standard_normal((13, 3)), np.ones(13)), "N <= 12"),
+        (lambda: speed_brackets(np.ones((8, 2)), np.ones((8, 2)), (2, 3), 2, SearchBudget(1, 1, 1), 0), "one output"),
         (lambda: one_neuron_scan(np.ones((8, 2)), np.ones(7), 64, 0.0), "one finite scalar per sample"),
     ],
 )

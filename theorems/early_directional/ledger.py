@@ -23,8 +23,9 @@ LEDGER = register_ledger(Ledger("edc", "Early Directional Convergence in Deep Ho
     Item("Remark 1", note="zero KKT points of ReLU nets with a non-positive inner W_l (C31); a short checker would do"),
     Item("Table 1", "table", experiment="edc.tables1_2"),
     Item("Table 2", "table", experiment="edc.tables1_2"),
-    Item("Lemma 5", note="balance at non-zero KKT points (C21–C23; Lemma 17 restates it); needs a checker on certified "
-                         "KKT points found by ascent (the edc.theorem3/4 necessity part measures its rank-one consequences)"),
+    Item("Lemma 5", note="balance at non-zero KKT points (C21–C23; Lemma 17 restates it): eq. (15) is np Lemma 3, checked "
+                         "by np.lemma3; no edc checker of its own (the norms ‖W_l‖² = p^{L−l}/p̂ and the linear-net case are not "
+                         "checked; edc.theorem3/4 measure its rank-one consequences)"),
     Item("Lemma 6", note="Kurdyka–Łojasiewicz inequality, quoted from Ji & Telgarsky (existential; no checker planned)"),
     Item("Lemma 7", note="Euler's theorem, quoted; its NCF instance is Lemma 9 (edc.lemma9)"),
     Item("Lemma 8", note="Gronwall's inequality, quoted (no checker planned)"),

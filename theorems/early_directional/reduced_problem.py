@@ -56,6 +56,8 @@ class ReducedKKT:
         return 0 if self.face is None else len(self.face.kinks)
 
 
+NEWTON_ITERS = 10  # Newton steps for smooth σ: quadratic convergence from an ascent end point needs a handful
+
 # Step schedule of the reduced ascent: a normalised step 0.3 decaying geometrically to 1e-7 over 300 steps.
 REDUCED_STEPS, REDUCED_STEP, REDUCED_FINAL_STEP = 300, 0.3, 1e-7
 
@@ -100,7 +102,7 @@ def exact_reduced_point(
     def g(v):
         return reduced_objective(activation, depth, X, y, v)
 
-    w, _, _ = sphere_newton(lambda W: g(radius * W), u / u.norm(), iters=30)
+    w, _, _ = sphere_newton(lambda W: g(radius * W), u / u.norm(), iters=NEWTON_ITERS)
     u = radius * w
     value = float(g(u))
     return ReducedKKT(u, value, float(kkt_residual(u, torch.func.grad(g)(u)))) if value != 0 else None

@@ -139,8 +139,9 @@ class Example1RankTwo(Checker):
         "W2 = [1], W3 = [±1] covers every rank-one depth-3 network because XᵀG = 0 (digest T20: rank-one layers can also build "
         "a(pσ(t) + qσ(−t)), but Σ_j G_jσ(t_j) = Σ_j G_jσ(−t_j) here, and AM–GM bounds the rest). Numeric part per instance "
         "(float64): the witness's speed; its Clarke certificate (engine `stationarity` through the NCF correspondence, kink "
-        "threshold 1e-9); a global bracket [lower, upper] on s1 from the activation-pattern enumeration (an SOCP per pattern "
-        "and output sign, cvxpy/Clarabel; lower = achieved value, upper = weak-duality bound); a dense scan with its Lipschitz "
+        "threshold 1e-9); a global bracket [lower, upper] on s1 from the activation-pattern enumeration (per arc pattern and "
+        "output sign, the linear objective's maximum over the closed cone ∩ ball, bounded by weak duality with non-negative "
+        "least-squares multipliers, scipy; lower = achieved value, upper = the duality bound); a dense scan with its Lipschitz "
         "bracket; the order s2 > s1 with s1's certified upper bound; and a direct search over rank-one networks of the "
         "instance's widths (W_ℓ = a_ℓb_ℓᵀ, 32 runs of the engine's projected ascent on the factors, 400 steps), whose best "
         "speeds must stay <= s1 (this exercises the T20 reduction on networks wider than one neuron). Violations are "
@@ -274,7 +275,7 @@ class Example1RankTwo(Checker):
             "",
             "## Numerical confirmations",
             "",
-            f"- activation-pattern certificate (cvxpy, {fmt(m.get('activation_patterns'))} patterns × 2 output signs): "
+            f"- activation-pattern certificate (NNLS weak duality, {fmt(m.get('activation_patterns'))} patterns × 2 output signs): "
             f"s1 ∈ [{fmt(m.get('s1_certificate_lower'), 13)}, {fmt(m.get('s1_certificate_upper'), 13)}]",
             f"- dense scan (2¹⁸ angles, seeded offset): max {fmt(m.get('s1_scan_max'), 10)}, Lipschitz resolution "
             f"{fmt(m.get('s1_scan_resolution'))}",

@@ -23,7 +23,10 @@ LEDGER = register_ledger(Ledger("s2s", "Saddle-to-Saddle Dynamics in Deep ReLU N
                                      "ℓ ≈ 1.1·10⁵); no checker yet"),
     Item("Figure 1", "figure", note=f"MNIST, depth 6, top singular values per layer around the first saddle; needs MNIST (or "
                                     f"the scikit-learn digits stand-in) and full-loss training; {SMALL_INIT}"),
-    Item("Proposition 3.2 (= A.3)", checker="s2s.prop3_2"),
+    Item("Proposition 3.2 (= A.3)", checker="s2s.prop3_2",
+         note="the construction is checked exactly; the consequence s*(L+1) >= s*(L) only where cold-start lower and "
+              "certified upper bounds on s* separate, which needs the depth-2 pattern certificate (no certificate "
+              "beyond H6 for depth >= 3, so the statement cannot be refuted by that route)"),
     Item("Proposition 3.3 (= A.5)", note="strong control for almost rank-one inputs: the sub-lemma min = −‖Gv‖‖u‖ and the "
                                          "product inequality need no optimisation (C14–C15); the full bound needs multi-start "
                                          "optima (C16); no checker yet"),

@@ -211,6 +211,7 @@ class DeepeningMeasurements:
     pairs_compared: int = 0  # pairs from generated data sets (the fixed Example 1 pair not counted)
     pairs_certified: int = 0  # of those, with a pattern certificate at the shallower depth
     pairs_separated: int = 0  # of those, with separated brackets (an entry)
+    lower_drops: int = 0  # of those, with lower(L+1) < lower(L) beyond rounding: a cold start missed (decides nothing)
     search_seconds: float = 0.0  # time of the cold-start searches and certificates
 
 
@@ -234,8 +235,9 @@ class DepthMonotonicity(Checker):
         "N ∈ {1..12}, X and G i.i.d. N(0,1). Per problem up to 8 Gaussian θ on S_L with an unbalanced last hidden layer "
         "(the first of 64 draws with L0(θ) < 0 after negating W_L where needed) and their neuron-rebalanced copies (not "
         "optima); a θ is skipped where |L0(θ)| is below 4·10⁹ times the rounding bounds of L0(θ) and L0(θ') together "
-        "(float64 could not decide its relative entries). For the consequence s*(L+1) >= s*(L), each problem also carries two data sets with one output, every "
-        "hidden layer of one width w ∈ {2..5} and depths 2..top, top ∈ {3, 4}: one drawn from i.i.d. families (Gaussian, "
+        "(float64 could not decide its relative entries). For the consequence s*(L+1) >= s*(L), each problem also carries "
+        "two data sets with one output, every hidden layer of one width w ∈ {2..5} and depths 2..top, top ∈ {3, 4}: one "
+        "drawn from i.i.d. families (Gaussian, "
         "sphere, hypercube, with Gaussian G) and structured ones with their design targets (circle: alternating or "
         "orthogonal G; antipodal pairs: opposite or orthogonal G; orbits: alternating or orthogonal G; hypercube subsets: "
         "sparse or teacher G; verify.strategies), N ∈ {4..10}, d ∈ {1..3}; and one Example-1-like circle design, N ∈ "
@@ -372,7 +374,8 @@ class DepthMonotonicity(Checker):
             return DeepeningMeasurements(
                 len(theta), float((R - norm_sq).max()), float(gain.min()), float(gain.max()), pairs, len(generated),
                 sum(p.shallow.upper_source == "pattern enumeration" for p in generated),
-                sum(p.order != UNDECIDED for p in generated), seconds)
+                sum(p.order != UNDECIDED for p in generated),
+                sum(p.deep.lower + p.deep.lower_rounding < p.shallow.lower - p.shallow.lower_rounding for p in generated), seconds)
 
         if failed := [e.label for e in checked if self.decide_entry(e) is Verdict.FAIL]:
             return Evidence(checked, measured(), str(instance), f"fails: {', '.join(failed[:5])}")
@@ -422,7 +425,7 @@ class DepthMonotonicity(Checker):
 
     def summarise(self, records) -> dict[str, float]:
         out = super().summarise(records)
-        for key in ("pairs_compared", "pairs_certified", "pairs_separated", "search_seconds"):
+        for key in ("pairs_compared", "pairs_certified", "pairs_separated", "lower_drops", "search_seconds"):
             out[f"{key}_total"] = sum(r.measurements.get(key, 0) for r in records)
         return out
 
@@ -453,7 +456,9 @@ class DepthMonotonicity(Checker):
             f"{fmt(m.get('pairs_certified_total'))} of them with a pattern certificate at the shallower depth (depth 2); "
             f"{fmt(m.get('pairs_separated_total'))} separated (each an entry), the others are measurements. Lower bounds "
             "are speeds attained by cold-start searches with the same budget at every depth; upper bounds are certified "
-            f"(pattern enumeration at depth 2, H6 = ‖G‖_F‖X‖_op everywhere). Searches and certificates took "
+            f"(pattern enumeration at depth 2, H6 = ‖G‖_F‖X‖_op everywhere). In {fmt(m.get('lower_drops_total'))} pairs the "
+            "deeper search ended below the shallower one (lower(L+1) < lower(L)): a cold start that missed, which is why "
+            "lower bounds are never compared with each other. Searches and certificates took "
             f"{fmt(m.get('search_seconds_total'))} s in all.",
             "",
         ]
@@ -465,7 +470,7 @@ class DepthMonotonicity(Checker):
                       markdown_table(header, rows(shown)), ""]
         if fixed is not None:
             lines += ["### Example 1's fixed data", "",
-                      f"s*(2) in {bracket(fixed['shallow'])} (the certificate: √2 − 1 to rounding) and s*(3) >= "
+                      f"s*(2) in {bracket(fixed['shallow'])} (Example 1's s1 = √2 − 1) and s*(3) >= "
                       f"{fmt(fixed['deep']['lower'], 16)} (the rank-two witness of Example 1): {fixed['order']}. Estimates "
                       "of s*(L) for more depths on this data are the experiment `s2s.depth_sweep`.", ""]
         lines += [

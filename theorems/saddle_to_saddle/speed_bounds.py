@@ -81,7 +81,7 @@ def cold_start_speed(width: int, depth: int, X: torch.Tensor, G: torch.Tensor, b
     theta = to_sphere(found.theta[:1], depth)
     speed = -float(ncf(net, theta, X, G)[0])
     rounding = float(loss_rounding(net, theta, X, G)[0]) + abs(speed) * depth * net.n_params * EPS
-    return max(speed, 0.0), rounding
+    return (speed if speed > 0 else 0.0), rounding
 
 
 def speed_brackets(X, G, depths: tuple[int, ...], width: int, budget: SearchBudget, seed: int,
