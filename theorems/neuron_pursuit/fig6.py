@@ -73,9 +73,9 @@ PLANS = {
     "ci": Plan(2, {**FIG6_PAPER_SETTINGS, "ascent_steps": 200, "gd_step_size": 0.05, "gd_steps": 200, "max_iter": 3},
                tuple(DEVIATIONS), "a budget of seconds: 200 ascent steps, GD 200 × 0.05, at most 3 iterations, 2 seeds; "
                "the paper's outcomes are not decided", (20, 300)),
-    "dev": Plan(4, FIG6_REDUCED_SETTINGS, ("R = 10", "dominant point: lowest loss after adding"),
+    "dev": Plan(4, FIG6_REDUCED_SETTINGS, ("R = 10",),
                 "GD 7,000 steps of 0.05 (a 10× larger step for 1/10 the steps: the same step × steps product) and 4 seeds "
-                "instead of ≥ 20; the δ deviation and the GD comparison run only at `paper`", (200, 2500)),
+                "instead of ≥ 20; the dominant-point and δ deviations and the GD comparison run only at `paper`", (200, 2500)),
     "paper": Plan(20, FIG6_PAPER_SETTINGS, tuple(DEVIATIONS), "", (200, 2500)),
 }
 
@@ -180,7 +180,7 @@ class Fig6(Experiment):
         f"{FIG6_TEST} fresh samples (ours: Fig. 6 gives no test set). Seeds: the run's seed s gives the tasks of seeds s, "
         "s + 1, … (data and NP's random_state). Scales: `paper` = those settings on 20 seeds with every deviation (an "
         "estimated 3–5 minutes per fit here: hours); `dev` = GD 7,000 × 0.05 (10× step, same product) on 4 seeds with the "
-        "R and dominant-point deviations; `ci` = a budget of seconds, not decided."
+        "R deviation; `ci` = a budget of seconds, not decided."
     )
 
     def run(self, scale: str, seed: int, device) -> Fig6Result:
