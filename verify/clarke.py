@@ -179,7 +179,7 @@ def _closest_multiple_of_u(g0, J, s0, u, lo, hi) -> np.ndarray:
     return sv
 
 
-def _certified(
+def certified_subgradient(
     net: FeedForward, w: torch.Tensor, X: torch.Tensor, z: torch.Tensor, slopes: list[torch.Tensor]
 ) -> tuple[Stationarity, list[torch.Tensor]]:
     """Stationarity of unit w for one explicit admissible subgradient, and its slopes.
@@ -410,7 +410,7 @@ def polish_kkt(
                     break
                 w, slopes, it = _solve_kkt(net, w0, X, z, dead, 0.5 * (hi - lo) / tau, min(iters, budget))
                 budget -= it
-                st, admissible = _certified(net, w, X, z, slopes)
+                st, admissible = certified_subgradient(net, w, X, z, slopes)
                 if accept(st):
                     return Polish(w, st.lam, st.residual, True, st.n_kinks, tau, it, admissible)
     st = stationarity(net, u, X, z)

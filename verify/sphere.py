@@ -36,7 +36,8 @@ class SphereAscent:
     start: torch.Tensor
 
 
-def _value_and_grad(objective: Callable[[torch.Tensor], torch.Tensor], u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def value_and_grad(objective: Callable[[torch.Tensor], torch.Tensor], u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(objective(u), its gradient) for a batched objective mapping (R, k) to (R,) (rows independent)."""
     with torch.enable_grad():
         u = u.detach().requires_grad_(True)
         value = objective(u)
@@ -96,7 +97,7 @@ def sphere_ascent(
         raise InputError(f"floor must be in [0, 1), got {floor!r}")
 
     u = (init / norms).to(DTYPE)
-    value, grad = _value_and_grad(objective, u)
+    value, grad = value_and_grad(objective, u)
     eta = torch.full_like(value, step_size)
     tiny = torch.finfo(u.dtype).tiny
     top_u, top_value, top_grad = u, value, grad
@@ -107,7 +108,7 @@ def sphere_ascent(
         direction = grad / grad.norm(dim=-1, keepdim=True).clamp_min(tiny)
         cand = u + eta[:, None] * direction
         cand = cand / cand.norm(dim=-1, keepdim=True)
-        cval, cgrad = _value_and_grad(objective, cand)
+        cval, cgrad = value_and_grad(objective, cand)
         accept = (cval >= value - 4 * torch.finfo(u.dtype).eps * value.abs()) | (eta <= least)
         u = torch.where(accept[:, None], cand, u)
         value = torch.where(accept, cval, value)
@@ -155,7 +156,7 @@ def sphere_newton(
         return objective(w.unsqueeze(0))[0]
 
     w = (u / u.norm()).detach().to(DTYPE)
-    _, g = _value_and_grad(objective, w.unsqueeze(0))
+    _, g = value_and_grad(objective, w.unsqueeze(0))
     best = (w, g[0], float(kkt_residual(w, g[0])))
     lam = float(g[0] @ w)
     for _ in range(iters):
@@ -172,7 +173,7 @@ def sphere_newton(
             break
         w, lam = w + step[:k], lam + float(step[k])
         w = w / w.norm()
-        _, g = _value_and_grad(objective, w.unsqueeze(0))
+        _, g = value_and_grad(objective, w.unsqueeze(0))
         residual = float(kkt_residual(w, g[0]))
         if residual < best[2]:
             best = (w, g[0], residual)

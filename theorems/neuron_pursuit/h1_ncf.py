@@ -25,8 +25,8 @@ from theorems.neuron_pursuit.sparse_saddle import symbolic_saddle
 from verify.clarke import polish_kkt, stationarity
 from verify.nets import DTYPE
 from verify.saddle import SaddleExpansion
-from verify.sphere import _value_and_grad as _batched_value_and_grad  # the engine's; private there
 from verify.sphere import kkt_residual, sphere_ascent, sphere_newton
+from verify.sphere import value_and_grad as _batched_value_and_grad
 
 ROUNDING_RESIDUAL = 1e-12  # a KKT residual this small needs no polishing
 

@@ -21,7 +21,7 @@ import torch
 from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
-from verify.clarke import _certified, polish_kkt, stationarity
+from verify.clarke import certified_subgradient, polish_kkt, stationarity
 from verify.kkt import constrained_ncf_max
 from verify.ncf import ncf_and_grad
 from verify.nets import DTYPE, EPS, FeedForward
@@ -187,13 +187,13 @@ def certified_point(net: FeedForward, u0: torch.Tensor, X: torch.Tensor, z: torc
 
     Counted only if the polish accepted it (Polish.ok) with residual <= ``max_residual`` and λ > 0. The gradient is
     the polish's own certificate: ∇N for smooth σ; for kinked σ the chain-rule subgradient with the certificate's
-    slopes (Polish.slopes, in the Clarke box; verify.clarke._certified recomputes it from them).
+    slopes (Polish.slopes, in the Clarke box; verify.clarke.certified_subgradient recomputes it from them).
     """
     pol = polish_kkt(net, u0, X, z)
     if not pol.ok or not pol.residual <= max_residual or pol.lam <= 0:
         return None
     if net.activation.kinked:
-        st, _ = _certified(net, pol.u, X, z, pol.slopes)
+        st, _ = certified_subgradient(net, pol.u, X, z, pol.slopes)
     else:
         st = stationarity(net, pol.u, X, z)
     if not st.residual <= max_residual or st.lam <= 0:
