@@ -148,6 +148,11 @@ IID_KINDS = ("gaussian", "sphere", "hypercube")
 STRUCTURED_KINDS = ("circle", "antipodal", "orbit", "duplicated", "low_rank", "hypercube_subset", "kinks")
 DATA_KINDS = IID_KINDS + STRUCTURED_KINDS
 STRUCTURED_WEIGHT = 0.4  # probability that a default dataset (or an i.i.d. dataset's target) is structured
+DEFAULT_FAMILIES = (  # for checkers' hypotheses texts: what the default strategies draw
+    f"data from the default families (i.i.d. Gaussian / sphere of radius √d / hypercube, and with probability "
+    f"{STRUCTURED_WEIGHT:g} a structured design: circle, antipodal, orbit, duplicated, low-rank, hypercube-subset or "
+    "kink data with its targets)"
+)
 
 
 def register_data_kind(name: str, sampler: Callable[[np.random.Generator, int, int], np.ndarray]) -> None:

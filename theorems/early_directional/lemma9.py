@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from verify.checker import Checker, Context, Evidence, Mutant, Obligation, entries, register
 from verify.ncf import ncf_and_grad
 from verify.nets import DTYPE, EPS, homogeneity_degree
-from verify.strategies import activations, ncf_problems, seeds
+from verify.strategies import DEFAULT_FAMILIES, activations, ncf_problems, seeds
 from verify.symbolic import euler_defect, is_zero, scaling_defect, symbolic_network
 
 FLOOR = 1e3 * EPS  # float64 rounding level of a relative defect
@@ -64,7 +64,7 @@ class NCFHomogeneity(Checker):
     # -- hypotheses
     hypotheses_text = (
         "Feed-forward nets σ(x)=max(x,αx)^p, α ∈ {0, 0.1, 0.5, 1, −0.3, 2}, p ∈ {1,2,3}, L ∈ {2,3,4}, hidden widths 1–6, "
-        "scalar and 2-dimensional outputs; Gaussian / sphere of radius √d / hypercube data (n 5–30, d 2–6); z ~ N(0, I); "
+        "scalar and 2-dimensional outputs; " + DEFAULT_FAMILIES + " (n 5–30, d 2–6); z Gaussian or a structured target; "
         "a random unit u and c ∈ [0.2, 5]."
     )
 

@@ -46,6 +46,7 @@ from theorems.neuron_pursuit.diagonal import (
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.nets import EPS
 from verify.plots import plt
+from verify.strategies import DEFAULT_FAMILIES
 from verify.tables import fmt, markdown_table
 
 
@@ -153,7 +154,7 @@ class NeuronPursuitAlgorithm(Checker):
     )
     hypotheses_text = (
         "Each instance has two parts. Descent: NP (R = 4, 300 ascent steps, GD 2000 steps of 0.02 on the mean loss, at "
-        "most 4 iterations, §C.1.1's δ schedule) on Gaussian / sphere / hypercube data, n 20–60, d 2–5, targets from a "
+        "most 4 iterations, §C.1.1's δ schedule) on " + DEFAULT_FAMILIES + ", n 20–60, d 2–5, targets from a "
         "random teacher with 2 neurons per hidden layer, σ ∈ {ReLU, leaky ReLU 0.5 (L ∈ {2,3}), x² (L = 2)}. §D.5: b = "
         "Xz₀, X ∈ R^{n×d} Gaussian N(0,1/n), n 10–24, d n–2n, z₀ s-sparse (s 1–3) with entries ±U[1,2], NP for s "
         "iterations (δ = 0.01, GD step 0.02 until ‖∇‖ <= 1e-11); every drawn instance is kept, including those whose OMP "

@@ -34,7 +34,7 @@ from verify.clarke import polish_kkt
 from verify.kkt import constrained_ncf_max
 from verify.nets import DTYPE, EPS, homogeneity_degree
 from verify.pursuit import squared_loss
-from verify.strategies import ncf_problems, seeds
+from verify.strategies import DEFAULT_FAMILIES, ncf_problems, seeds
 from verify.symbolic import is_zero, scaling_defect, symbolic_network
 
 
@@ -75,7 +75,7 @@ class FirstIterationDescent(Checker):
     )
     hypotheses_text = (
         "L ∈ {2,3,4}, hidden widths 1–6, σ = max(x,αx)^p with α ∈ {0, 0.1, 0.5, 1, −0.3}, p ∈ {1,2,3} (the lemma needs "
-        "no smoothness); Gaussian / sphere / hypercube inputs (n 5–30, d 2–6), labels y ~ N(0, I). Two points Ŵ: the "
+        "no smoothness); " + DEFAULT_FAMILIES + ", n 5–30, d 2–6; labels Gaussian or a structured target. Two points Ŵ: the "
         "best of 16 projected-ascent restarts as it is (not polished: the identity holds at any unit point with ζ > 0), "
         "and NP's dominant KKT point: the first of the top 3 restarts by value that verify.clarke.polish_kkt polishes and "
         "certifies (Polish.ok, KKT residual <= 1e-10, λ > 0); an instance with no certified positive KKT "

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from theorems.neuron_pursuit.neuron_addition import MP_DIGITS, local_orders, study_neuron_addition, trained_networks
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, entries, register
 from verify.nets import Activation
-from verify.strategies import activations, seeds
+from verify.strategies import DEFAULT_FAMILIES, activations, seeds
 
 
 def lemma13_activations() -> st.SearchStrategy[Activation]:
@@ -61,7 +61,7 @@ class NeuronAdditionDescent(Checker):
     )
     hypotheses_text = (
         "L ∈ {2,3}, hidden widths 1–4, σ = x^p (α = 1, p ∈ {1,2,3}) or max(x,αx)^4 (α ∈ {0, 0.1, 0.5, −0.3}); "
-        "inputs from Gaussian / sphere / hypercube (n 8–30, d 2–5) scaled by 1/√d, labels y ~ N(0, I). W̄: 25 or 300 "
+        "inputs: " + DEFAULT_FAMILIES + " (n 8–30, d 2–5) scaled by 1/√d, labels y ~ N(0, I). W̄: 25 or 300 "
         "steps of backtracking GD from a random init of norm 0.8√L. (â, b̂): best of 16 restarts per layer, polished. "
 "Instances with ζ <= 1e-12·‖ȳ‖‖H_{1,l*}(X; b̂, â)‖ (not positive to float64 accuracy: the hypothesis ζ > 0 "
         "cannot be confirmed) are inconclusive, with a note giving ζ; smaller positive ζ are kept (the decrease is formed "

@@ -25,7 +25,7 @@ from verify.clarke import certified_subgradient, polish_kkt, stationarity
 from verify.kkt import constrained_ncf_max
 from verify.ncf import ncf_and_grad
 from verify.nets import DTYPE, EPS, FeedForward
-from verify.strategies import activations, ncf_problems, seeds
+from verify.strategies import DEFAULT_FAMILIES, activations, ncf_problems, seeds
 from verify.symbolic import is_zero, symbolic_network
 
 
@@ -58,7 +58,7 @@ class KKTBalance(Checker):
     )
     hypotheses_text = (
         "L ∈ {2,3,4}, hidden widths 1–8, σ(x) = max(x,αx)^p with α ∈ {0, 0.1, 0.5, 1, −0.3} and p ∈ {1,2,3}; "
-        "Gaussian / sphere of radius √d / hypercube data with n 5–30, d 2–6; z ~ N(0, I). KKT points: the top "
+        "" + DEFAULT_FAMILIES + ", n 5–30, d 2–6; z Gaussian or a structured target. KKT points: the top "
         "restarts (positive value) of the batched projected gradient ascent, each polished by the active-set "
         "Gauss–Newton solve and certified (Clarke certificate for p = 1)."
     )

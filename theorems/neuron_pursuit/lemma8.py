@@ -33,7 +33,7 @@ from theorems.neuron_pursuit.saddle_expansion import (
 )
 from theorems.neuron_pursuit.sparse_saddle import saddle_problems
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
-from verify.strategies import seeds
+from verify.strategies import DEFAULT_FAMILIES, seeds
 from verify.tables import fmt, markdown_table
 
 
@@ -82,7 +82,7 @@ class SaddleDecomposition(Checker):
     hypotheses_text = (
         "Numeric: σ = max(x,αx)^p with α ∈ {0, 0.5, 2, −0.3}, p ∈ {4, 5}; L ∈ {3, 4} (for L = 2, H = H(w_n,0) + H1 "
         "exactly for every σ: symbolic part and tests), hidden widths 2–3, every hidden layer split into a random "
-        "non-empty proper subset G_z and the rest; scalar and 2-dimensional outputs; Gaussian / sphere / hypercube data, "
+        "non-empty proper subset G_z and the rest; scalar and 2-dimensional outputs; " + DEFAULT_FAMILIES + ", "
         "n 3–6, d 2–3; w_n ~ N(0,1), n-neurons dead on every sample negated, each layer rescaled to unit-RMS "
         "pre-activations; a random unit direction ŵ of w_z, w_z = δŵ, δ = 10^{-1} … 10^{-4} (quarter decades); random "
         "unit directions e_z of w_z and e of w_n; z ~ N(0, I). Symbolic: σ = x^p, p ∈ {1,2,3}, L ∈ {2,3,4}, d = 2, one n- "
