@@ -64,7 +64,7 @@ def select(ids: list[str] | None) -> list[Checker]:
     return [known[i] for i in ids]
 
 
-def _source_stamp(module: str) -> list:
+def source_stamp(module: str) -> list:
     """(path, mtime, size) of every source file of ``module``, found without importing it."""
     import importlib.util
     from pathlib import Path
@@ -96,9 +96,9 @@ def listing(plugins: list[str]) -> list[tuple[str, str, str]]:
     from verify.files import atomic_write
 
     modules = sorted({ep.value for ep in metadata.entry_points(group=GROUP)} | {"verify"}) + list(plugins)
-    stamps = [_source_stamp(m) for m in modules]
+    stamps = [source_stamp(m) for m in modules]
     cacheable = all(s[-1] is not None for s in stamps)
-    key = hashlib.sha256(json.dumps([_homcheck_version(), modules, stamps]).encode()).hexdigest()[:24]
+    key = hashlib.sha256(json.dumps([homcheck_version(), modules, stamps]).encode()).hexdigest()[:24]
     cache = Path(platformdirs.user_cache_dir("homcheck")) / f"catalogue-{key}.json"
     if cacheable and cache.is_file():
         try:
@@ -120,8 +120,9 @@ def listing(plugins: list[str]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _homcheck_version() -> str:
+def homcheck_version() -> str:
+    """The installed homcheck version (cache keys, ``--version``)."""
     try:
         return metadata.version("homcheck")
     except metadata.PackageNotFoundError:
-        return "unknown"
+        return "unknown (not installed)"

@@ -226,12 +226,16 @@ class Checker:
 
     def decide(self, evidence: Evidence) -> Verdict:
         """The verdict on one instance: FAIL if any entry fails, else INCONCLUSIVE if any is undecided."""
-        verdicts = [self.decide_entry(e) for e in evidence.entries]
-        if Verdict.FAIL in verdicts:
-            return Verdict.FAIL
-        if not verdicts or Verdict.INCONCLUSIVE in verdicts:
-            return Verdict.INCONCLUSIVE
-        return Verdict.PASS
+        return instance_verdict([self.decide_entry(e) for e in evidence.entries])
+
+
+def instance_verdict(entry_verdicts: list[Verdict]) -> Verdict:
+    """FAIL if any entry failed, else INCONCLUSIVE if any was undecided (or there was none), else PASS."""
+    if Verdict.FAIL in entry_verdicts:
+        return Verdict.FAIL
+    if not entry_verdicts or Verdict.INCONCLUSIVE in entry_verdicts:
+        return Verdict.INCONCLUSIVE
+    return Verdict.PASS
 
 
 REGISTRY: dict[str, Checker] = {}

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from verify.catalogue import homcheck_version
 from verify.errors import InputError
+from verify.experiments import SCALES
 from verify.profiles import PROFILES, profile
-
-SCALES = ("ci", "dev", "paper")  # verify.experiments.SCALES, repeated so that --help imports nothing heavy
 
 EXIT_CODES = {
     0: "every verdict PASS (mutants: every mutant killed)",
@@ -45,21 +45,12 @@ def _seed(text: str) -> int:
     return value
 
 
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("homcheck")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items())
     profiles = ", ".join(f"{p.name} ({p.max_examples} instances, ≥ {p.min_decided} decided)" for p in PROFILES.values())
     parser = _Parser(prog="homcheck", description="Property-based verification of theorems on homogeneous neural networks.",
                      epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"homcheck {_version()}")
+    parser.add_argument("--version", action="version", version=f"homcheck {homcheck_version()}")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                         help="import MODULE after the built-ins (it registers your own checkers)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

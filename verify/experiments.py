@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from verify.errors import InputError
 
-SCALES = ("ci", "dev", "paper")  # also spelled out in verify/cli.py (kept light for --help)
+SCALES = ("ci", "dev", "paper")
 
 
 @dataclass
@@ -125,10 +125,10 @@ def cache_path(experiment: Experiment, scale: str, seed: int, cache_dir: Path) -
     import hashlib
     import json
 
-    from verify.catalogue import _homcheck_version, _source_stamp
+    from verify.catalogue import homcheck_version, source_stamp
 
-    stamp = _source_stamp(type(experiment).__module__)
-    key = hashlib.sha256(json.dumps([experiment.name, scale, seed, _homcheck_version(), stamp]).encode()).hexdigest()[:20]
+    stamp = source_stamp(type(experiment).__module__)
+    key = hashlib.sha256(json.dumps([experiment.name, scale, seed, homcheck_version(), stamp]).encode()).hexdigest()[:20]
     return cache_dir / experiment.name / f"{scale}-seed{seed}-{key}.pkl"
 
 

@@ -129,10 +129,6 @@ def write_report(result: CheckResult, checker: Checker, out_dir: Path, run_id: s
     return written
 
 
-def _record_json(r: InstanceRecord) -> dict[str, Any]:
-    return plain(r)
-
-
 def to_json(r: CheckResult, written: Written, run_id: str) -> dict[str, Any]:
     """The machine-readable report (schema_version 2; strict JSON once passed through dumps_strict)."""
     return {
@@ -162,16 +158,16 @@ def to_json(r: CheckResult, written: Written, run_id: str) -> dict[str, Any]:
         "run": run_id,
         "duration_s": round(r.duration_s, 3),
         "report_s": round(written.seconds, 3),
-        "counterexample": _record_json(r.counterexample) if r.counterexample else None,
+        "counterexample": plain(r.counterexample) if r.counterexample else None,
         "counterexample_files": written.counterexample_files,
         "replay_command": written.replay,
         "shrink_evaluations": r.shrink_evaluations,
-        "replayed": [_record_json(x) for x in r.replayed],
+        "replayed": [plain(x) for x in r.replayed],
         "crash": plain(r.crash) if r.crash else None,
         "mutants": [dict(plain(m), killed=m.killed) for m in r.mutants],
         "obligations": plain(r.obligations),
         "measurements": r.measurements,
-        "instances": [_record_json(x) for x in r.records],
+        "instances": [plain(x) for x in r.records],
         "notes": r.notes,
         "versions": r.versions,
         "figures": written.figures,

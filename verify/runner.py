@@ -41,7 +41,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
-from verify.checker import Checker, CheckerDefect, Context, Entry, Evidence, Obligation, Verdict
+from verify.checker import Checker, CheckerDefect, Context, Entry, Evidence, Obligation, Verdict, instance_verdict
 from verify.profiles import Profile
 
 MIN_DECIDED_FRACTION = 0.75  # of the distinct instances, besides the profile's minimum count
@@ -183,7 +183,7 @@ def record(checker: Checker, evidence: Evidence, instance: Any, seconds: float) 
     if not isinstance(evidence, Evidence):
         raise CheckerDefect(f"{checker.id}: claim returned {type(evidence).__name__}, not Evidence")
     verdicts = [checker.decide_entry(e) for e in evidence.entries]
-    verdict = checker.decide(evidence)
+    verdict = instance_verdict(verdicts)
 
     def ratio(e: Entry) -> float:
         b = checker.bound(e.error_floor)
