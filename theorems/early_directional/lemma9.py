@@ -75,8 +75,9 @@ class NCFHomogeneity(Checker):
     # -- method
     method = (
         "Autograd gradients and torch.func Jacobians in float64. Each identity is measured as a relative defect: "
-        "the difference divided by the sum of absolute values of the terms it is made of (so cancellation does not "
-        "inflate it); the error floor is the float64 rounding level 1e3·ε. Entries: each scalar identity, and "
+        "the difference divided by the sum of absolute values of the terms it is made of (for ∇N = Σ z_ik∇H_ik: "
+        "‖Σ|z_ik||∇H_ik|‖), so cancellation does not inflate it; the error floor is the float64 rounding level 1e3·ε. "
+        "Entries: each scalar identity, and "
         "J(X;u)u = p̂H(X;u) per sample and output. A non-finite defect is inconclusive. Symbolic part: exact expansion with sympy "
         "for σ(x)=x^p, p ∈ {1,2,3}, L ∈ {2,3}, tiny widths."
     )
@@ -111,7 +112,11 @@ class NCFHomogeneity(Checker):
 
         # one entry per identity, and per sample i and output k for J(X;u)u = p̂H(X;u)
         euler_N = _relative(grad @ u - D * value, (grad * u).abs().sum() + D * (z * H).abs().sum())  # ∇N(u)ᵀu = p̂N(u)
-        grad_scaling = _relative((grad_c - cD * grad).norm(), grad_c.norm() + cD * grad.norm())  # ∇N(cu) = c^{p̂-1}∇N(u)
+        # ∇N = Σ_i,k z_ik ∇H_ik, so its scale is the size of those summands: ∇N itself can cancel to rounding noise
+        # (symmetric data with z alternating), and a defect relative to it would be rounding divided by rounding
+        summands = (z.reshape(jac.shape[:2]).abs().unsqueeze(-1) * jac.abs()).sum((0, 1)).norm()
+        summands_c = (z.reshape(jac.shape[:2]).abs().unsqueeze(-1) * jac_c.abs()).sum((0, 1)).norm()
+        grad_scaling = _relative((grad_c - cD * grad).norm(), summands_c + cD * summands)  # ∇N(cu) = c^{p̂-1}∇N(u)
         euler_J = _relative(jac @ u - D * H, (jac * u).abs().sum(-1) + D * H.abs())  # (n, m)
         jacobian_scaling = _relative((jac_c - cD * jac).norm(), jac_c.norm() + cD * jac.norm())  # J(X;cu) = c^{p̂-1}J(X;u)
         n, m = euler_J.shape
