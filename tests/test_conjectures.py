@@ -3,6 +3,7 @@
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,18 @@ def test_a_false_conjecture_fails_under_dev_with_a_shrunk_counterexample():
 def test_the_true_control_passes_and_kills_its_mutant():
     result = run_checker(conjectures.EulerControl(), profile=profile("ci"), seed=0)
     assert result.verdict == "PASS" and [m.status for m in result.mutants] == ["killed"]
+
+
+def test_adversarial_refinement_finds_what_draws_miss():
+    # the same seed and profile without refinement: every Gaussian z stays below the conjectured cosine
+    unrefined = run_checker(conjectures.AlignmentConjecture(), profile=replace(profile("ci"), refinements=0), seed=0,
+                            with_mutants=False)
+    assert unrefined.verdict == "PASS"
+    refined = run_checker(conjectures.AlignmentConjecture(), profile=profile("ci"), seed=0, with_mutants=False)
+    assert refined.verdict == "FAIL" and refined.counterexample.instance.startswith("refined (surrogate")
+    assert "Adversarial refinement" in refined.method
+    # the saved counterexample is the refined instance, with its arrays
+    assert refined.counterexample_instance[0].z_array is not None
 
 
 def _pytest(tmp_path, *args):

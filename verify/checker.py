@@ -30,9 +30,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from verify.errors import InputError
+
+if TYPE_CHECKING:  # verify.refine imports torch; the checker base stays light
+    from verify.refine import Relaxation
 
 
 class Verdict(str, Enum):
@@ -192,6 +195,14 @@ class Checker:
 
     def obligations(self) -> list[Obligation]:
         return []
+
+    #: what :meth:`relax`'s surrogate measures (for the report's method); empty when the claim has no relaxation
+    refinement_text: ClassVar[str] = ""
+
+    def relax(self, instance: Any, ctx: Context) -> Relaxation | None:
+        """The instance's continuous parts and a differentiable surrogate of the claim's violation, for
+        adversarial refinement (verify/refine.py); None (the default) when the claim has none."""
+        return None
 
     def summarise(self, records: list) -> dict[str, float]:
         """Named numbers for the report: by default the range of every numeric per-instance measurement."""

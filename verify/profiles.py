@@ -19,13 +19,16 @@ class Profile:
     max_examples: distinct instances Hypothesis generates per checker and per mutant (a duplicate
     by content is rejected and another drawn); min_decided: distinct instances that must pass for
     an overall PASS — fewer gives INCONCLUSIVE, never PASS (75% of the distinct instances must
-    pass as well).
+    pass as well); refinements, refine_steps: how many of the most violating instances a checker
+    with a relaxation refines by gradient ascent, and how many steps each (verify/refine.py).
     """
 
     name: str
     max_examples: int
     min_decided: int
     purpose: str
+    refinements: int
+    refine_steps: int
 
     def settings(self) -> Any:
         """The Hypothesis settings registered under this profile's name."""
@@ -38,9 +41,9 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("ci", 6, 4, "a smoke test, fast enough for continuous integration"),
-        Profile("dev", 25, 15, "the default"),
-        Profile("thorough", 150, 100, "before trusting a verdict in writing"),
+        Profile("ci", 6, 4, "a smoke test, fast enough for continuous integration", refinements=2, refine_steps=20),
+        Profile("dev", 25, 15, "the default", refinements=5, refine_steps=40),
+        Profile("thorough", 150, 100, "before trusting a verdict in writing", refinements=20, refine_steps=60),
     )
 }
 

@@ -43,6 +43,7 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from verify.checker import Checker, CheckerDefect, Context, Entry, Evidence, Obligation, Verdict, instance_verdict
 from verify.profiles import Profile
+from verify.refine import refine
 
 MIN_DECIDED_FRACTION = 0.75  # of the distinct instances, besides the profile's minimum count
 TARGET_FLOOR = 1e-3  # target() is fed only above 10⁻³ × tolerance (and above the error floor)
@@ -98,6 +99,15 @@ class Exploration:
     shrink_evaluations: int = 0
     crash: Crash | None = None
     notes: list[str] = field(default_factory=list)
+    refined: list[tuple[float, float]] = field(default_factory=list)  # surrogate before → after, per refinement
+
+    def refinement_note(self, profile: Profile) -> str:
+        if not self.refined:
+            return ""
+        gains = ", ".join(f"{a:.3g} → {b:.3g}" for a, b in self.refined)
+        return (f"adversarial refinement: {len(self.refined)} of the most violating instances refined by "
+                f"{profile.refine_steps} gradient-ascent steps each (surrogate {gains}); each refined instance is "
+                "decided by the claim and listed as 'refined … from …'")
 
 
 @dataclass
@@ -238,18 +248,43 @@ def _steer_value(checker: Checker, evidence: Evidence) -> float | None:
     return min(max(ratios), 1e12) if ratios else None
 
 
-def explore(checker: Checker, ctx: Context, hyp_settings: settings, *, key: str,
+def explore(checker: Checker, ctx: Context, hyp_settings: settings, *, key: str, profile: Profile,
             progress: Callable[[int], None] | None = None) -> Exploration:
     """Run Hypothesis over the checker's instances (see the module docstring)."""
     out = Exploration(records=[])
     seen: dict[str, tuple[InstanceRecord, Any]] = {}
     replaying = Phase.generate not in hyp_settings.phases
+    best_surrogate = -math.inf
+
+    def refined_record(instance, base: InstanceRecord) -> tuple[InstanceRecord, Any] | None:
+        """Refine the instance when it is the most violating so far and the budget allows (verify/refine.py);
+        while shrinking a counterexample found by refinement, every candidate is refined the same way."""
+        nonlocal best_surrogate
+        relaxation = checker.relax(instance, ctx)
+        if relaxation is None:
+            return None
+        shrinking = out.counterexample is not None
+        start = relaxation.value()
+        if not shrinking and (len(out.refined) >= profile.refinements or not start >= best_surrogate):
+            return None
+        best_surrogate = max(best_surrogate, start)
+        refined = refine(relaxation, steps=profile.refine_steps)
+        t0 = time.perf_counter()
+        rec = record(checker, checker.claim(refined.instance, ctx), refined.instance, time.perf_counter() - t0)
+        rec.instance = f"refined (surrogate {refined.start:.3g} → {refined.end:.3g}) from {base.instance}"
+        if not shrinking:
+            out.refined.append((refined.start, refined.end))
+        if math.isfinite(refined.end):
+            target(refined.end, label="refined surrogate")
+        return rec, refined.instance
 
     def test(instance) -> None:
         content = repr(instance)
         if content in seen:  # a duplicate: same verdict, no new record
-            rec, _ = seen[content]
-            if rec.verdict != Verdict.FAIL:
+            rec, decided = seen[content]
+            if rec.verdict == Verdict.FAIL:
+                instance = decided  # the instance that failed: this one, or its refinement
+            else:
                 if out.counterexample is None and not replaying:
                     out.duplicates += 1
                     reject()
@@ -272,6 +307,20 @@ def explore(checker: Checker, ctx: Context, hyp_settings: settings, *, key: str,
             steer = _steer_value(checker, evidence)
             if steer is not None:
                 target(steer, label="violation / bound")
+            if rec.verdict != Verdict.FAIL:
+                try:
+                    refined = refined_record(instance, rec)
+                except Exception as exc:  # a defect of the checker's relaxation or claim
+                    out.crash = Crash(f"refinement of {instance!r}", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+                    raise _Crashed from exc
+                if refined is not None:
+                    if out.counterexample is not None:
+                        out.shrink_evaluations += 1
+                    else:
+                        out.records.append(refined[0])
+                    if refined[0].verdict == Verdict.FAIL:
+                        rec, instance = refined
+                        seen[content] = (rec, instance)
         if rec.verdict == Verdict.FAIL:
             # Hypothesis replays the minimal failing example last; one raise site keeps it consistent
             out.counterexample, out.counterexample_instance = rec, instance
@@ -349,18 +398,22 @@ def run_checker(
     key = database_key(checker, profile, seed)
     replayed: list[InstanceRecord] = []
     if replay and database is not None:
-        replayed = explore(checker, ctx, _settings(profile, [Phase.reuse], database), key=key).records
+        replayed = explore(checker, ctx, _settings(profile, [Phase.reuse], database), key=key, profile=profile).records
     obligations = checker.obligations()
-    found = explore(checker, ctx, _settings(profile, GENERATE + [Phase.shrink], database), key=key, progress=progress)
+    found = explore(checker, ctx, _settings(profile, GENERATE + [Phase.shrink], database), key=key, profile=profile,
+                    progress=progress)
     verdict, notes = overall_verdict(found, obligations, profile, replayed)
     result = CheckResult(
         id=checker.id, title=checker.title, source=checker.source, statement=checker.statement,
-        method=checker.method, hypotheses=checker.hypotheses_text, verdict=verdict.value, records=found.records,
+        method=checker.method + (f" Adversarial refinement (verify/refine.py): {checker.refinement_text}"
+                                 if checker.refinement_text else ""),
+        hypotheses=checker.hypotheses_text, verdict=verdict.value, records=found.records,
         obligations=obligations, counterexample=found.counterexample, tolerance=checker.tolerance,
         floor_factor=checker.floor_factor, max_error_floor=checker.max_error_floor, seed=seed,
         profile=profile.name, min_decided=profile.min_decided, device=str(device), duration_s=0.0,
         duplicates=found.duplicates, shrink_evaluations=found.shrink_evaluations, replayed=replayed,
-        crash=found.crash, notes=found.notes + notes, versions=versions(),
+        crash=found.crash, notes=found.notes + notes + ([found.refinement_note(profile)] if found.refined else []),
+        versions=versions(),
         counterexample_instance=found.counterexample_instance,
     )
     result.measurements = checker.summarise(found.records)
@@ -402,7 +455,7 @@ def run_mutants(
             out.append(MutantResult(mutant.name, mutant.description, "crashed", f"obligations raised {type(exc).__name__}: {exc}",
                                     traceback.format_exc()))
             continue
-        found = explore(mutated, ctx, _settings(profile, GENERATE, database),
+        found = explore(mutated, ctx, _settings(profile, GENERATE, database), profile=profile,
                         key=database_key(checker, profile, seed, mutant.name), progress=progress)
         verdict, _ = overall_verdict(found, [], profile)
         trace = ""

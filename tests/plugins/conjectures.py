@@ -3,14 +3,20 @@
 * ``user.rank_one`` (false, s2s Example 1): every positive KKT point of a depth-3 ReLU NCF has
   rank-one W₁ and W₂.
 * ``user.euler`` (true control): at every certified KKT point λ = p̂·N(u) (edc Lemma 11).
+* ``user.alignment`` (false, found by adversarial refinement): at a random unit u, z never correlates
+  with the outputs by more than 0.9, zᵀH(X;u) ≤ 0.9‖z‖‖H(X;u)‖. Gaussian z of n ≥ 20 samples rarely comes
+  near (cosines ~ 1/√n); a few ascent steps on z reach z ∥ H.
 """
+
+from dataclasses import replace
 
 import torch
 from hypothesis import strategies as st
 
 from verify import Activation, Checker, Evidence, Mutant, kkt_points, register
-from verify.evidence import equality, rank_at_most
-from verify.strategies import ncf_problems, seeds
+from verify.evidence import at_most, equality, rank_at_most
+from verify.refine import Relaxation
+from verify.strategies import datasets, ncf_problems, seeds
 
 
 def _points(problem, seed):
@@ -62,3 +68,38 @@ class EulerControl(Checker):
         if not entries:
             return Evidence.undecided("no certified positive KKT point", instance=str(problem))
         return Evidence(entries, instance=str(problem), note=found.summary())
+
+
+@register
+class AlignmentConjecture(Checker):
+    """zᵀH(X;u) ≤ 0.9‖z‖‖H(X;u)‖ at a random unit u (false; Gaussian draws miss it, refinement finds it)."""
+
+    id, source = "user.alignment", "a user's conjecture"
+    title = "z correlates with a random network's outputs by at most 0.9"
+    statement = "zᵀH(X;u) ≤ 0.9‖z‖‖H(X;u)‖ for a unit u drawn at random, depth-2 ReLU nets"
+    cosine = 0.9
+    mutants = [Mutant("cosine ≤ 0", cosine=0.0)]
+    refinement_text = "cos(z, H(X;u)) − 0.9, ascended over z."
+
+    def hypotheses(self):
+        problems = ncf_problems(data=datasets(n=(20, 40), structured_weight=0.0), depths=(2,), widths=(2, 4),
+                                activation=st.just(Activation(0.0, 1)), targets=("gaussian",), structured_weight=0.0)
+        return st.tuples(problems, seeds())
+
+    def _cosine(self, problem, u, z):
+        H = problem.net(u, torch.as_tensor(problem.X)).reshape(-1)
+        return (z.reshape(-1) @ H) / (z.norm() * H.norm()).clamp_min(1e-300)
+
+    def _u(self, problem, seed):
+        return problem.net.random_unit(1, torch.Generator().manual_seed(seed))[0]
+
+    def claim(self, instance, ctx):
+        problem, seed = instance
+        cos = float(self._cosine(problem, self._u(problem, seed), torch.as_tensor(problem.z)))
+        return Evidence([at_most(cos, self.cosine, 1e-14, "cos(z, H)")], instance=str(problem))
+
+    def relax(self, instance, ctx):
+        problem, seed = instance
+        u = self._u(problem, seed)
+        return Relaxation({"z": torch.as_tensor(problem.z)}, lambda parts: self._cosine(problem, u, parts["z"]) - self.cosine,
+                          lambda parts: (replace(problem, z_array=parts["z"]), seed))

@@ -12,7 +12,7 @@ Statement. For a network positively p̂-homogeneous in its weights, N(u) = zᵀH
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 import torch
@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from verify.checker import Checker, Context, Evidence, Mutant, Obligation, entries, register
 from verify.ncf import ncf_and_grad
 from verify.nets import DTYPE, EPS, homogeneity_degree
-from verify.strategies import DEFAULT_FAMILIES, activations, ncf_problems, seeds
+from verify.refine import Relaxation
+from verify.strategies import DEFAULT_FAMILIES, ArrayData, NCFProblem, activations, ncf_problems, seeds
 from verify.symbolic import euler_defect, is_zero, scaling_defect, symbolic_network
 
 FLOOR = 1e3 * EPS  # float64 rounding level of a relative defect
@@ -131,6 +132,32 @@ class NCFHomogeneity(Checker):
             HomogeneityDefects(float(euler_N), float(grad_scaling), float(euler_J.max()), float(jacobian_scaling)),
             instance=f"{problem}; c={c:.3g}; u seed={u_seed}",
         )
+
+    # -- adversarial refinement: the Euler defect is differentiable in the data and z
+    refinement_text = ("the relative Euler defect |∇N(u)ᵀu − p̂N(u)| / (Σ|u ⊙ ∇N(u)| + p̂Σ|z ⊙ H|), ascended over X and z "
+                       "(the claim then decides every identity on the refined instance).")
+
+    def relax(self, instance, ctx: Context) -> Relaxation:
+        problem, c, u_seed = instance
+        net = problem.net
+        D = self.degree(net.depth, net.activation.p)
+        u = net.random_unit(1, torch.Generator().manual_seed(u_seed), ctx.device)[0]
+
+        def euler_defect(parts: dict[str, torch.Tensor]) -> torch.Tensor:
+            X, z = parts["X"], parts["z"]
+            w = u.detach().requires_grad_(True)
+            H = net(w, X)
+            value = (z * H).sum()
+            (grad,) = torch.autograd.grad(value, w, create_graph=True)
+            return (grad @ w - D * value).abs() / ((grad * w).abs().sum() + D * (z * H).abs().sum()).clamp_min(1e-300)
+
+        def rebuild(parts: dict) -> tuple[NCFProblem, float, int]:
+            data = ArrayData(f"refined {problem.data}", parts["X"])
+            return replace(problem, data=data, z_array=parts["z"]), c, u_seed
+
+        X = torch.as_tensor(problem.X, dtype=DTYPE, device=ctx.device)
+        z = torch.as_tensor(problem.z, dtype=DTYPE, device=ctx.device)
+        return Relaxation({"X": X, "z": z}, euler_defect, rebuild)
 
     # -- obligations
     def obligations(self) -> list[Obligation]:
