@@ -107,15 +107,50 @@ def constrained_ncf_max(
 
 
 @dataclass
+class Certificate:
+    """A certified KKT point of the constrained NCF: the polished unit u, the (sub)gradient g that certifies it,
+    λ = ⟨g, u⟩, residual ‖g − λu‖/‖g‖ and tau, the kink threshold of the certificate (0 for smooth σ)."""
+
+    u: torch.Tensor
+    grad: torch.Tensor
+    lam: float
+    residual: float
+    tau: float
+
+
+def certify_kkt(net: FeedForward, u0: torch.Tensor, X: torch.Tensor, z: torch.Tensor, *, max_residual: float = 1e-9,
+                positive: bool = True) -> Certificate | None:
+    """Polish u0 onto a KKT point (verify.clarke.polish_kkt) and certify it; None when it is not one.
+
+    Certified when the polish accepted it (Polish.ok) with residual ≤ ``max_residual`` (and, ``positive``,
+    λ > 0), and the certificate recomputed from scratch agrees: ∇N for smooth σ; for kinked σ the
+    chain-rule subgradient with the polish's slopes (in the Clarke box,
+    :func:`verify.clarke.certified_subgradient`).
+    """
+    from verify.clarke import certified_subgradient, polish_kkt
+
+    pol = polish_kkt(net, u0, X, z)
+    if not pol.ok or not pol.residual <= max_residual or (positive and pol.lam <= 0):
+        return None
+    if net.activation.kinked:
+        st, _ = certified_subgradient(net, pol.u, X, z, pol.slopes)
+    else:
+        st = stationarity(net, pol.u, X, z)
+    if not st.residual <= max_residual or (positive and st.lam <= 0):
+        return None
+    return Certificate(pol.u, st.grad, st.lam, st.residual, st.tau)
+
+
+@dataclass
 class KKTPoint:
     """A certified KKT point of the constrained NCF, one per function it computes on the data.
 
-    value: N(u); lam: the multiplier λ = ⟨g, u⟩ = p̂·N(u) of the certifying (sub)gradient g;
-    residual: ‖g − λu‖/‖g‖; certificate: ``smooth`` (autograd gradient) or ``Clarke`` (a chain-rule
-    subgradient with slopes in the Clarke box, verify/clarke.py); hits: how many starts reached it;
-    start: the kind of the first start that did; ranks, layer_norms: per weight matrix, the
-    numerical rank (singular values above 1e-8 of the largest, with the floor ``residual``) and
-    the squared Frobenius norm; active_neurons: per hidden layer, neurons with non-zero weights.
+    value: N(u); lam: the multiplier λ = ⟨g, u⟩ = p̂·N(u) of the certifying (sub)gradient g (``grad``);
+    residual: ‖g − λu‖/‖g‖; tau: the kink threshold of the certificate; certificate: ``smooth`` (autograd
+    gradient) or ``Clarke`` (a chain-rule subgradient with slopes in the Clarke box, verify/clarke.py);
+    hits: how many starts reached it; start: the kind of the first start that did; ranks, layer_norms:
+    per weight matrix, the numerical rank (singular values above 1e-8 of the largest, with the floor
+    ``residual``) and the squared Frobenius norm; active_neurons: per hidden layer, neurons with non-zero weights.
     """
 
     u: torch.Tensor
@@ -128,6 +163,8 @@ class KKTPoint:
     ranks: tuple[int, ...]
     layer_norms: tuple[float, ...]
     active_neurons: tuple[int, ...]
+    grad: torch.Tensor
+    tau: float
 
     def weights(self, net: FeedForward) -> list[torch.Tensor]:
         return net.split(self.u)
@@ -135,19 +172,25 @@ class KKTPoint:
 
 @dataclass
 class KKTPoints:
-    """What :func:`kkt_points` found: distinct certified points (best first) and how the starts fared."""
+    """What :func:`kkt_points` found: distinct certified points (best first) and how the starts fared.
+
+    positive: starts that reached a positive value; polished: the polish attempts (one per group of
+    starts that reached the same function, see :func:`kkt_points`); certified / rejected: of those.
+    """
 
     points: list[KKTPoint]
     starts: dict[str, int]
     positive: int
     certified: int
     rejected: int
+    polished: int = 0
 
     def summary(self) -> str:
         reached = ", ".join(f"{p.hits}×" for p in self.points)
         return (f"{len(self.points)} distinct certified KKT points (hits {reached or 'none'}) from "
                 f"{sum(self.starts.values())} starts ({', '.join(f'{k} {v}' for k, v in self.starts.items())}); "
-                f"{self.positive} reached a positive value, {self.certified} certified, {self.rejected} not certified")
+                f"{self.positive} reached a positive value; {self.polished} polished, {self.certified} certified, "
+                f"{self.rejected} not certified")
 
 
 def _starts(net: FeedForward, X: torch.Tensor, restarts: int, generator: torch.Generator) -> tuple[torch.Tensor, list[str]]:
@@ -211,53 +254,83 @@ def kkt_points(
     positive_only: bool = True,
     tol: float = 1e-9,
     same: float = 1e-6,
+    diversify: bool = True,
+    max_points: int | None = None,
+    group: float = 1e-3,
 ) -> KKTPoints:
     """Certified, deduplicated KKT points of max zᵀH(X; u) s.t. ‖u‖ = 1.
 
-    Starts (from ``seed``): ``restarts`` uniform ones plus sparse ones (see :func:`_starts`); all
-    ascend together (:func:`constrained_ncf_max`); every restart with positive value (or every
-    restart, ``positive_only=False``) is polished onto an exact KKT point and certified
-    (:func:`verify.clarke.polish_kkt`: smooth gradient, or an explicit Clarke subgradient for
-    kinked σ) with residual below ``tol``. Certified points whose outputs H(X; u) on the data agree to
-    ``same`` (relative) are one point: the permutations of hidden neurons, and the continuum of
-    parametrisations of one function (a neuron split into parallel copies), are not told apart.
-    z has shape (n,) for a scalar output or (n, m) for m outputs.
+    Starts (from ``seed``): ``restarts`` uniform ones plus, with ``diversify``, sparse, symmetric and
+    data-aligned ones (see :func:`_starts`); all ascend together (:func:`constrained_ncf_max`). The ends
+    with positive value (every end, ``positive_only=False``) are grouped, best value first, by the function
+    they compute on the data (outputs H(X; u) within ``group``, relative): starts that reach one point
+    are counted as its hits and only the best of a group is polished onto an exact KKT point and
+    certified (:func:`certify_kkt`, residual below ``tol``; when it fails, the group's next end is tried
+    once). Certified points whose outputs agree to ``same`` (relative) are one point: the permutations
+    of hidden neurons, and the continuum of parametrisations of one function (a neuron split into
+    parallel copies), are not told apart. ``max_points``: stop after that many distinct certified
+    points (the best by value). z has shape (n,) for a scalar output or (n, m) for m outputs.
 
     A "for all KKT points" statement checked on these is checked on the points reached: report
     how many distinct points were found and how often each was reached (:meth:`KKTPoints.summary`).
     """
-    from verify.clarke import polish_kkt
-
     dev = resolve_device(device)
     X = as_data(X, dtype=DTYPE, device=dev)
     z = as_targets(z, X.shape[0], net.widths[-1], dtype=DTYPE, device=dev)
-    init, kinds = _starts(net, X, check_positive_int("restarts", restarts), torch.Generator().manual_seed(seed))
+    restarts = check_positive_int("restarts", restarts)
+    generator = torch.Generator().manual_seed(seed)
+    if diversify:
+        init, kinds = _starts(net, X, restarts, generator)
+    else:
+        init, kinds = net.random_unit(restarts, generator, dev), ["uniform"] * restarts
     found = constrained_ncf_max(net, X, z, init=init, steps=steps, device=dev, certify=False)
-    points: list[tuple[torch.Tensor, KKTPoint]] = []
-    positive = certified = rejected = 0
+
+    def relative_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float((a - b).norm()) / max(float(b.norm()), 1e-300)
+
+    # group the ends (already sorted best first) by the function they compute
+    groups: list[tuple[torch.Tensor, list[int]]] = []
+    positive = 0
     for i in range(len(found.value)):
         if positive_only and float(found.value[i]) <= 0:
             continue
         positive += 1
-        pol = polish_kkt(net, found.u[i], X, z)
-        if not pol.ok or pol.residual > tol or (positive_only and pol.lam <= 0):
+        key = net(found.u[i], X).flatten()
+        match = next((members for k, members in groups if relative_distance(key, k) <= group), None)
+        if match is not None:
+            match.append(i)
+        else:
+            groups.append((key, [i]))
+
+    points: list[tuple[torch.Tensor, KKTPoint]] = []
+    polished = certified = rejected = 0
+    for _, members in groups:
+        if max_points is not None and len(points) >= max_points:
+            break
+        cert = None
+        for i in members[:2]:
+            polished += 1
+            cert = certify_kkt(net, found.u[i], X, z, max_residual=tol, positive=positive_only)
+            if cert is not None:
+                break
             rejected += 1
+        if cert is None:
             continue
         certified += 1
-        key = net(pol.u, X).flatten()
-        match = next((p for k, p in points if float((k - key).norm()) <= same * max(float(key.norm()), 1e-300)), None)
+        key = net(cert.u, X).flatten()
+        match = next((p for k, p in points if relative_distance(key, k) <= same), None)
         if match is not None:
-            match.hits += 1
+            match.hits += len(members)
             continue
-        Ws = net.split(pol.u)
+        Ws = net.split(cert.u)
         ranks = []
         for W in Ws:
-            s = torch.linalg.svdvals(W)
-            ranks.append(int((s > max(1e-8 * float(s[0]), 10 * pol.residual)).sum()) if float(s[0]) > 0 else 0)
+            sv = torch.linalg.svdvals(W)
+            ranks.append(int((sv > max(1e-8 * float(sv[0]), 10 * cert.residual)).sum()) if float(sv[0]) > 0 else 0)
         active = tuple(int(((Ws[l].norm(dim=1) > 1e-8) | (Ws[l + 1].norm(dim=0) > 1e-8)).sum()) for l in range(net.depth - 1))
-        points.append((key, KKTPoint(pol.u, float(ncf(net, pol.u, X, z)), pol.lam, pol.residual,
-                                     "Clarke" if net.activation.kinked else "smooth", 1, kinds[int(found.start[i])], tuple(ranks),
-                                     tuple(float(W.square().sum()) for W in Ws), active)))
+        points.append((key, KKTPoint(cert.u, float(ncf(net, cert.u, X, z)), cert.lam, cert.residual,
+                                     "Clarke" if net.activation.kinked else "smooth", len(members),
+                                     kinds[int(found.start[members[0]])], tuple(ranks),
+                                     tuple(float(W.square().sum()) for W in Ws), active, cert.grad, cert.tau)))
     kept = sorted((p for _, p in points), key=lambda p: -p.value)
-    return KKTPoints(kept, dict(Counter(kinds)), positive, certified, rejected)
-
+    return KKTPoints(kept, dict(Counter(kinds)), positive, certified, rejected, polished)

@@ -4,10 +4,11 @@ import math
 
 import torch
 
-import theorems.neuron_pursuit.lemma3 as lemma3
-from theorems.neuron_pursuit.lemma3 import KKTBalance, certified_point
+import verify.clarke as clarke
+from theorems.neuron_pursuit.lemma3 import KKTBalance
 from verify.checker import Context, Verdict
 from verify.clarke import Polish
+from verify.kkt import certify_kkt
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.strategies import Dataset, NCFProblem
 
@@ -22,7 +23,7 @@ def test_uncertified_points_do_not_count(monkeypatch):
         u = u / u.norm()
         return Polish(u, 1.0, 8.3e-3, False)
 
-    monkeypatch.setattr(lemma3, "polish_kkt", uncertified)
+    monkeypatch.setattr(clarke, "polish_kkt", uncertified)
     checker = KKTBalance()
     evidence = checker.claim(_instance(), Context())
     assert evidence.measurements.kkt_points == 0 and evidence.measurements.uncertified_points > 0
@@ -35,8 +36,8 @@ def test_a_certificate_above_the_threshold_does_not_count(monkeypatch):
     problem, _ = _instance()
     X, z = torch.as_tensor(problem.X, dtype=DTYPE), torch.as_tensor(problem.z, dtype=DTYPE)
     u = problem.net.random_unit(1, torch.Generator().manual_seed(0))[0]
-    monkeypatch.setattr(lemma3, "polish_kkt", lambda net, u, X, z, **kw: Polish(u, 1.0, 5e-10, True))
-    assert certified_point(problem.net, u, X, z, 1e-10) is None
+    monkeypatch.setattr(clarke, "polish_kkt", lambda net, u, X, z, **kw: Polish(u, 1.0, 5e-10, True))
+    assert certify_kkt(problem.net, u, X, z, max_residual=1e-10) is None
 
 
 def test_certified_points_carry_the_polish_certificate():

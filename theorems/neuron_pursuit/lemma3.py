@@ -21,8 +21,7 @@ import torch
 from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
-from verify.clarke import certified_subgradient, polish_kkt, stationarity
-from verify.kkt import constrained_ncf_max
+from verify.kkt import kkt_points
 from verify.ncf import ncf_and_grad
 from verify.nets import DTYPE, EPS, FeedForward
 from verify.strategies import DEFAULT_FAMILIES, activations, ncf_problems, seeds
@@ -58,9 +57,10 @@ class KKTBalance(Checker):
     )
     hypotheses_text = (
         "L ∈ {2,3,4}, hidden widths 1–8, σ(x) = max(x,αx)^p with α ∈ {0, 0.1, 0.5, 1, −0.3} and p ∈ {1,2,3}; "
-        "" + DEFAULT_FAMILIES + ", n 5–30, d 2–6; z Gaussian or a structured target. KKT points: the top "
-        "restarts (positive value) of the batched projected gradient ascent, each polished by the active-set "
-        "Gauss–Newton solve and certified (Clarke certificate for p = 1)."
+        "" + DEFAULT_FAMILIES + ", n 5–30, d 2–6; z Gaussian or a structured target. KKT points: "
+        "verify.kkt.kkt_points — 8 uniform starts plus sparse, symmetric (±e_k rows) and data-aligned ones, one batched "
+        "projected ascent of 600 steps, ends grouped by the function they compute, the best of each group polished by the "
+        "active-set Gauss–Newton solve and certified (Clarke certificate for p = 1); up to 3 distinct points, best first."
     )
     method = (
         "At each certified point u with subgradient g and λ = ⟨g,u⟩ > 0, write r = g − λu. Then, exactly, "
@@ -68,14 +68,15 @@ class KKTBalance(Checker):
         "The error floor of neuron j is therefore (|⟨W_l[j,:],r⟩| + p|⟨W_{l+1}[:,j],r⟩| + (τ + 64ε)‖g‖)/λ, τ the kink "
         "threshold of the certificate: a violation below it is explained by the point being only approximately KKT. "
         "The violation is |‖W_l[j,:]‖² − p‖W_{l+1}[:,j]‖²| (weights have unit total norm). A point counts only if the polish "
-        "certified it (Polish.ok) with KKT residual <= 1e-10 and λ > 0; g is then the polish's own certificate: ∇N for "
+        "certified it (Polish.ok) with KKT residual <= 1e-10 and λ > 0 (verify.kkt.certify_kkt); g is then the certificate: ∇N for "
         "smooth σ, the chain-rule subgradient with the certificate's slopes (Polish.slopes, in the Clarke box) for p = 1. "
-        "Positive points the polish cannot certify are not counted (uncertified_points). The mechanism identity is "
+        "Polished points it cannot certify are not counted (uncertified_points). The mechanism identity is "
         "measured at a random unit point as a relative defect with floor 1e3·ε; it is the proof's route, with its own "
         "factor, so the balance mutants (factor p+1, factor 1, norms) change only the claim at KKT points and only "
         "certified KKT points can kill them. Every hidden neuron is its own entry, at the random point (mechanism) and at "
-        "each of the (up to 3) certified KKT points; an instance with no certified positive KKT point among the top 3 "
-        "restarts is undecided for the balance (inconclusive; its mechanism entries are still decided)."
+        "each of the (up to 3) distinct certified KKT points; each instance's note says how many distinct points were found and "
+        "how often each was reached. An instance with no certified positive KKT point is undecided for the balance "
+        "(inconclusive; its mechanism entries are still decided)."
     )
     tolerance = 1e-12
     floor_factor = 2.0
@@ -83,7 +84,8 @@ class KKTBalance(Checker):
     balance_factor = staticmethod(lambda p: p)  # the claim at KKT points
     mechanism_factor = staticmethod(lambda p: p)  # the rescaling identity at every point (the proof's route)
     norm_power = 2
-    top_points = 3
+    top_points = 3  # distinct certified points per instance, best by value
+    restarts = 8  # uniform starts, plus the sparse, symmetric and data-aligned ones of verify.kkt.kkt_points
     certified_residual = 1e-10
     mutants = [
         Mutant("factor p+1", "‖W_l[j,:]‖² = (p+1)‖W_{l+1}[:,j]‖² at KKT points (only KKT points can kill it)",
@@ -117,32 +119,24 @@ class KKTBalance(Checker):
         checked: list[Entry] = entries(mech, 1e3 * EPS, labels=neuron_labels(net, "mechanism at a random point"))
 
         # the balance, at certified positive KKT points: one entry per hidden neuron of each point
-        found = constrained_ncf_max(net, X, z, restarts=16, steps=600, seed=ascent_seed, device=ctx.device, certify=False)
-        residuals, uncertified = [], 0
-        for i in range(min(self.top_points, len(found.value))):
-            if float(found.value[i]) <= 1e-12 * float(z.abs().sum()):
-                continue  # not a positive point: outside the statement
-            cert = certified_point(net, found.u[i], X, z, self.certified_residual)
-            if cert is None:
-                uncertified += 1  # not a certified KKT point: it does not count
-                continue
-            u = cert.u
+        found = kkt_points(net, X, z, restarts=self.restarts, steps=600, seed=ascent_seed, device=ctx.device,
+                           tol=self.certified_residual, max_points=self.top_points)
+        for n, point in enumerate(found.points, start=1):
+            u, g = point.u, point.grad
             # λ·(balance defect) = [mechanism with g] − [the same with r = g − λu]: the r part is the floor
-            r = cert.grad - cert.lam * u
+            r = g - point.lam * u
             slack = torch.cat([(a.abs() + p * b.abs()) for a, b in neuron_inner_products(net, u, r)])
-            floors = (slack + (cert.tau + 64 * EPS) * cert.grad.norm()) / cert.lam
+            floors = (slack + (point.tau + 64 * EPS) * g.norm()) / point.lam
             checked += entries(self._balance_defect(net, u), floors,
-                               labels=neuron_labels(net, f"KKT point {len(residuals) + 1} (restart {i + 1} by value)"))
-            residuals.append(cert.residual)
-        measurements = BalanceMeasurements(max(residuals, default=math.nan), len(residuals), uncertified,
-                                           float(mech.max()) if mech.numel() else 0.0)
+                               labels=neuron_labels(net, f"KKT point {n} (value {point.value:.4g}, {point.hits} hits)"))
+        measurements = BalanceMeasurements(max((q.residual for q in found.points), default=math.nan), len(found.points),
+                                           found.rejected, float(mech.max()) if mech.numel() else 0.0)
         instance_text = f"{problem}; ascent seed={ascent_seed}"
-        if not residuals:  # the mechanism was checked, the balance itself was not exercised
-            why = (f"no certified positive KKT point among the top {self.top_points} restarts"
-                   + (f" ({uncertified} positive point(s) not certified)" if uncertified else ""))
+        if not found.points:  # the mechanism was checked, the balance itself was not exercised
+            why = f"no certified positive KKT point: {found.summary()}"
             checked.append(Entry(math.nan, math.nan, False, why))
             return Evidence(checked, measurements, instance=instance_text, note=why)
-        return Evidence(checked, measurements, instance=instance_text)
+        return Evidence(checked, measurements, instance=instance_text, note=found.summary())
 
     def obligations(self) -> list[Obligation]:
         out = []
@@ -164,41 +158,6 @@ class KKTBalance(Checker):
                 "expanded difference is the zero polynomial" if holds else "expanded difference is non-zero",
             ))
         return out
-
-
-# ------------------------------------------------------------------------------------------------
-# certified KKT points, per-neuron inner products and norms
-# ------------------------------------------------------------------------------------------------
-
-@dataclass
-class CertifiedPoint:
-    """A polished unit point u that the polish certified, with its certificate: the (sub)gradient g, λ = ⟨g,u⟩ > 0,
-    residual ‖g − λu‖/‖g‖, tau the kink threshold of the certificate (0 for smooth σ)."""
-
-    u: torch.Tensor
-    grad: torch.Tensor
-    lam: float
-    residual: float
-    tau: float
-
-
-def certified_point(net: FeedForward, u0: torch.Tensor, X: torch.Tensor, z: torch.Tensor, max_residual: float) -> CertifiedPoint | None:
-    """Polish u0 (verify.clarke.polish_kkt) and return the certified KKT point, or None if it is not one.
-
-    Counted only if the polish accepted it (Polish.ok) with residual <= ``max_residual`` and λ > 0. The gradient is
-    the polish's own certificate: ∇N for smooth σ; for kinked σ the chain-rule subgradient with the certificate's
-    slopes (Polish.slopes, in the Clarke box; verify.clarke.certified_subgradient recomputes it from them).
-    """
-    pol = polish_kkt(net, u0, X, z)
-    if not pol.ok or not pol.residual <= max_residual or pol.lam <= 0:
-        return None
-    if net.activation.kinked:
-        st, _ = certified_subgradient(net, pol.u, X, z, pol.slopes)
-    else:
-        st = stationarity(net, pol.u, X, z)
-    if not st.residual <= max_residual or st.lam <= 0:
-        return None
-    return CertifiedPoint(pol.u, st.grad, st.lam, st.residual, st.tau)
 
 
 # ------------------------------------------------------------------------------------------------
