@@ -60,7 +60,7 @@ def test_relu_kkt_point_autograd_large_clarke_tiny_and_the_checker_calls_it_stat
     assert len(set(labels)) == len(labels) and all(e.violation >= 0 for e in ev.entries)
     for case in ("relu", "x"):
         assert {f"sufficiency σ={case} L=3, constructed W̄: {part}" for part in ("KKT residual", "N2 ‖w̄‖²")} <= set(labels)
-    assert any(label.startswith("necessity σ=relu L=2, KKT point of restart") and label.endswith("R b_1 KKT") for label in labels)
+    assert any(label.startswith("necessity σ=relu L=2, KKT point 1 (") and label.endswith("R b_1 KKT") for label in labels)
 
 
 def test_a_case_with_nothing_to_build_is_undecided_not_dropped():

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from theorems.early_directional.kkt_points import APPLIES, CERTIFIED, find_kkt_points, necessary_conditions
+from theorems.early_directional.kkt_points import APPLIES, CERTIFIED, necessary_conditions
 from theorems.early_directional.rank_one_template import (
     THEOREM,
     draw_directions,
@@ -34,6 +34,7 @@ from theorems.early_directional.rank_one_template import (
 from theorems.early_directional.reduced_problem import reduced_kkt_points
 from verify.activations import Activation
 from verify.checker import Checker, Context, Entry, Evidence, Verdict
+from verify.kkt import kkt_points
 from verify.nets import DTYPE, EPS, FeedForward, single_threaded
 from verify.strategies import Dataset, datasets, seeds
 from verify.tables import fmt, markdown_table
@@ -129,8 +130,11 @@ SHARED_METHOD = (
     "‖g − λu‖/‖g‖, |Σ‖W̄_l‖² − 1|, |λ/(p̂N) − 1| and the relative error of N2 of every sufficiency case, floor the "
     "certified residual of b_1 plus 100ε (a case whose reduced problem gave no certified non-zero KKT point is an "
     "undecided entry; once a sufficiency entry fails the ascent is skipped). "
-    "Necessity: KKT points of (10) for a second network (L ∈ {{2, 3}}) with σ and with α = 1 are found from {restarts} random "
-    "starts ({ascent}), certified (residual ≤ {certified:g}), classified by κ and ρ (rank one: ‖W_l − a_lb_lᵀ‖_F/‖W_l‖_F ≤ "
+    "Necessity: KKT points of (10) for a second network (L ∈ {{2, 3}}) with σ and with α = 1 are found by the engine's "
+    "kkt_points from {restarts} uniform starts plus its sparse, symmetric and data-aligned ones ({ascent}), the ends grouped by "
+    "the function they compute and the best of each group polished onto an exact KKT point; up to {points} distinct "
+    "points, certified (residual ≤ {certified:g}; each instance's note says how many were found and how often each was "
+    "reached), classified by κ and ρ (rank one: ‖W_l − a_lb_lᵀ‖_F/‖W_l‖_F ≤ "
     "{applies:g}; non-negative: ρ ≤ {applies:g}, not required for α = 1), and at every rank-one non-negative one each "
     "necessary condition is "
     "an entry, measured as a relative error with floor = certified residual + rank-one error + ρ + 100ε (points that are "
@@ -153,7 +157,9 @@ class RankOneChecker(Checker):
     form = THEOREM
     alphas: tuple[float, ...] = (0.0, 0.1, -0.5, 2.0)
     powers: tuple[int, ...] = (1,)
-    restarts = 4  # ascents of (10) per necessity case
+    restarts = 4  # uniform starts of (10) per necessity case (verify.kkt.kkt_points adds its structured ones)
+    ascent_steps = 600  # then every group of ends is polished onto an exact KKT point (verify.kkt.certify_kkt)
+    necessity_points = 3  # distinct certified KKT points per necessity case, best by value
     reduced_restarts = 8  # ascents of the reduced problem per sufficiency case
     report_notes: tuple[str, ...] = ()
 
@@ -161,7 +167,7 @@ class RankOneChecker(Checker):
     def describe_method(cls, freedom: str, ascent: str) -> str:
         """The method text of a subclass: :data:`SHARED_METHOD` with its settings and constants filled in."""
         return SHARED_METHOD.format(freedom=freedom, ascent=ascent, restarts=cls.restarts, reduced_restarts=cls.reduced_restarts,
-                                    certified=CERTIFIED, applies=APPLIES)
+                                    certified=CERTIFIED, applies=APPLIES, points=cls.necessity_points)
 
     def sufficiency_cases(self, inst: RankOneInstance) -> list[Activation]:
         raise NotImplementedError
@@ -268,15 +274,17 @@ class RankOneChecker(Checker):
                 return Evidence(checked, RankOneMeasurements(tuple(cases)), str(inst), "; ".join(notes))
         for act in self.necessity_cases(inst):
             net = FeedForward((d, *inst.necessity_hidden, 1), act)
-            found = find_kkt_points(net, X, y, restarts=self.restarts, seed=inst.seed)
-            certified = [f for f in found if f.certified]
+            found = kkt_points(net, X, y, restarts=self.restarts, steps=self.ascent_steps, seed=inst.seed, tol=CERTIFIED,
+                               max_points=self.necessity_points)
+            certified = found.points
             checks = [necessary_conditions(net, point, X, y, self.form) for point in certified]
-            for point, check in zip(certified, checks):
+            for n, (point, check) in enumerate(zip(certified, checks), start=1):
                 if check.rank_one_nonnegative:  # inside the theorem's hypotheses: every necessary condition is an entry
-                    checked += [Entry(v, check.floor, True, f"necessity σ={act} L={net.depth}, KKT point of restart "
-                                                            f"{point.restart}: {condition}")
+                    checked += [Entry(v, check.floor, True, f"necessity σ={act} L={net.depth}, KKT point {n} "
+                                                            f"({point.hits} hits): {condition}")
                                 for condition, v in check.violations.items()]
-            groups.append(NecessityGroup(net.depth, act.alpha, act.p, len(found), len(certified),
+            notes.append(f"necessity σ={act} L={net.depth}: {found.summary()}")
+            groups.append(NecessityGroup(net.depth, act.alpha, act.p, found.polished, len(certified),
                                          sum(c.rank_one for c in checks), sum(c.rank_one_nonnegative for c in checks),
                                          max((c.kappa for c in checks), default=math.nan)))
         measurements = RankOneMeasurements(tuple(cases), tuple(groups))

@@ -64,9 +64,9 @@ class RankOneReLU(RankOneChecker):
     # -- method
     method = RankOneChecker.describe_method(
         freedom="non-negative entries of unequal magnitude for α ≠ 1, signed entries and random q_l for α = 1",
-        ascent="α = 1: the engine's constrained_ncf_max; α ≠ 1: the engine's scheduled (fixed, then decaying) "
-               "normalised-step ascent, as the engine's monotone line search stalls on ridges, polished by the engine's "
-               "polish_kkt",
+        ascent="600 steps of the engine's batched projected ascent — for α ≠ 1 with its decaying step floor, which keeps "
+               "it moving along ridges of kinks — each group's best end polished by the active-set solve and certified with "
+               "a Clarke (chain-rule) subgradient",
     )
 
     # -- mutants: the statement with one formula replaced

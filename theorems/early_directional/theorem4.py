@@ -65,7 +65,8 @@ class RankOnePolynomial(RankOneChecker):
     # -- method
     method = RankOneChecker.describe_method(
         freedom="identical non-zero entries, non-negative for α ≠ 1, with random signs and random q_l for α = 1",
-        ascent="the engine's constrained_ncf_max, to an autograd residual ≤ 1e-14 or 3000 steps",
+        ascent="600 steps of the engine's batched projected ascent, each group's best end polished by Newton's method on the "
+               "KKT system and certified by its autograd residual",
     )
 
     # -- mutants: the statement with one formula replaced
