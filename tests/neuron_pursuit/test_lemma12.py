@@ -4,7 +4,7 @@ import math
 
 import torch
 
-import theorems.neuron_pursuit.lemma12 as lemma12
+import verify.clarke as clarke
 from theorems.neuron_pursuit.lemma12 import FirstIterationDescent
 from verify.checker import Context, Verdict
 from verify.clarke import Polish
@@ -41,7 +41,7 @@ def test_the_lemma_is_decided_at_the_certified_dominant_kkt_point():
 
 
 def test_without_a_certified_kkt_point_the_lemma_is_undecided(monkeypatch):
-    monkeypatch.setattr(lemma12, "polish_kkt", lambda net, u, X, z, **k: Polish(u / u.norm(), 1.0, 8.3e-3, False))
+    monkeypatch.setattr(clarke, "polish_kkt", lambda net, u, X, z, **k: Polish(u / u.norm(), 1.0, 8.3e-3, False))
     checker = FirstIterationDescent()
     evidence = checker.claim(_instance(), Context())
     assert math.isnan(evidence.entries[-1].violation) and checker.decide(evidence) is Verdict.INCONCLUSIVE

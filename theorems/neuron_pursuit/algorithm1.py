@@ -67,6 +67,7 @@ class IterationRow:
     layer: int
     ncf_max: float
     delta: float
+    delta_shrinks: int  # how often the schedule multiplied δ by 0.8 before the loss at the saddle decreased
     loss_saddle: float
     loss_added: float
     loss_gd: float
@@ -76,7 +77,8 @@ class IterationRow:
 
     @classmethod
     def of(cls, h: dict) -> IterationRow:
-        return cls(h["iteration"], h["layer"], h["ncf_max"], h["delta"], h["loss_saddle"], h["loss_added"], h["loss_gd"],
+        return cls(h["iteration"], h["layer"], h["ncf_max"], h["delta"], h["delta_shrinks"], h["loss_saddle"], h["loss_added"],
+                   h["loss_gd"],
                    h["gd_steps"], h["gd_loss_increases"], tuple(h["hidden_widths"]))
 
 
@@ -356,12 +358,13 @@ class NeuronPursuitAlgorithm(Checker):
             xs, ys = [], []
             for h in history:
                 rows.append([label, h["iteration"], h["layer"] or "all (one each)", fmt(h["ncf_max"], 4), fmt(h["delta"]),
-                             fmt(h["loss_saddle"], 6), fmt(h["loss_added"], 6), fmt(h["loss_gd"], 6), h["gd_steps"],
+                             h["delta_shrinks"], fmt(h["loss_saddle"], 6), fmt(h["loss_added"], 6), fmt(h["loss_gd"], 6), h["gd_steps"],
                              h["gd_loss_increases"], str(tuple(h["hidden_widths"]))])
                 xs += [h["iteration"] - 1, h["iteration"] - 0.5, h["iteration"]]
                 ys += [h["loss_saddle"], h["loss_added"], h["loss_gd"]]
             ax.plot(xs, ys, marker="o", ms=3, label=label[:60])
-        lines.append(markdown_table(["run", "iteration", "layer l*", "N_max", "δ", "loss at saddle", "after adding", "after GD",
+        lines.append(markdown_table(["run", "iteration", "layer l*", "N_max", "δ", "δ reductions", "loss at saddle",
+                                     "after adding", "after GD",
                                      "GD steps", "GD increasing steps", "hidden widths"], rows))
         ax.set_yscale("log")
         ax.set_xlabel("NP iteration (x.5: after adding the neuron, integer: after GD)")

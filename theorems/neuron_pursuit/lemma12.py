@@ -14,7 +14,7 @@ The identity uses only ‖Ŵ‖ = 1 and ζ > 0 (H(X; δŴ) = δ^{p̂}H(X; Ŵ)): 
 ζ > 0, dominance and stationarity play no role. The checker states it so: it decides (i)–(iii) at the unpolished
 best unit point of the projected ascent (any unit point with ζ > 0), and again at the lemma's own Ŵ, NP's dominant
 KKT point: the best restart of the ascent that np Algorithm 1 lines 3–11 runs, polished and certified
-(verify.clarke.polish_kkt: Polish.ok with KKT residual <= 1e-10; the next-best of the top 3 restarts if it fails).
+(verify.kkt.certify_kkt: polished, KKT residual <= 1e-10 recomputed from the certificate; the next-best of the top 3 restarts if it fails).
 The decrease along δ is drawn by the experiment ``np.lemma12_decrease``.
 """
 
@@ -30,8 +30,7 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, entries, register
-from verify.clarke import polish_kkt
-from verify.kkt import constrained_ncf_max
+from verify.kkt import certify_kkt, constrained_ncf_max
 from verify.nets import DTYPE, EPS, homogeneity_degree
 from verify.pursuit import squared_loss
 from verify.strategies import DEFAULT_FAMILIES, ncf_problems, seeds
@@ -77,8 +76,8 @@ class FirstIterationDescent(Checker):
         "L ∈ {2,3,4}, hidden widths 1–6, σ = max(x,αx)^p with α ∈ {0, 0.1, 0.5, 1, −0.3}, p ∈ {1,2,3} (the lemma needs "
         "no smoothness); " + DEFAULT_FAMILIES + ", n 5–30, d 2–6; labels Gaussian or a structured target. Two points Ŵ: the "
         "best of 16 projected-ascent restarts as it is (not polished: the identity holds at any unit point with ζ > 0), "
-        "and NP's dominant KKT point: the first of the top 3 restarts by value that verify.clarke.polish_kkt polishes and "
-        "certifies (Polish.ok, KKT residual <= 1e-10, λ > 0); an instance with no certified positive KKT "
+        "and NP's dominant KKT point: the first of the top 3 restarts by value that verify.kkt.certify_kkt polishes and "
+        "certifies (KKT residual <= 1e-10 recomputed from its certificate, λ > 0); an instance with no certified positive KKT "
         "point is inconclusive (the entries at the ascent point are still decided), one with no positive value at all "
         "is inconclusive."
     )
@@ -136,14 +135,14 @@ class FirstIterationDescent(Checker):
 
     def dominant_kkt_point(self, net, found, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor | None, float, int]:
         """(Ŵ, its KKT residual, how many positive restarts were not certified): the best of the top restarts (by value)
-        that verify.clarke.polish_kkt certifies (Polish.ok, residual <= ``certified_residual``, λ > 0); (None, NaN, n) if none."""
+        that verify.kkt.certify_kkt certifies (residual <= ``certified_residual``, λ > 0); (None, NaN, n) if none."""
         rejected = 0
         for i in range(min(self.top_points, len(found.value))):
             if float(found.value[i]) <= 0:
                 break
-            pol = polish_kkt(net, found.u[i], X, y)
-            if pol.ok and pol.residual <= self.certified_residual and pol.lam > 0:
-                return pol.u, pol.residual, rejected
+            cert = certify_kkt(net, found.u[i], X, y, max_residual=self.certified_residual)
+            if cert is not None:
+                return cert.u, cert.residual, rejected
             rejected += 1
         return None, math.nan, rejected
 
