@@ -4,6 +4,8 @@ torch is installed explicitly at 2.13.0 before the package: the package metadata
 range, and an unpinned resolve would pull several GB of CUDA wheels (DEVELOPERS.md).
 """
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -32,16 +34,19 @@ def verify(session: nox.Session) -> None:
     """The whole catalogue, then every experiment, into reports/.
 
     Arguments after -- go to `homcheck run`; the experiments run at the scale matching the profile
-    (ci → ci, otherwise dev) with the same seed. Exit codes 1 (a FAIL) and 3 (INCONCLUSIVE) are
+    (ci → ci, otherwise dev) with the same seed. Both run on one local Dask worker per CPU core unless
+    --workers or --scheduler says otherwise. Exit codes 1 (a FAIL) and 3 (INCONCLUSIVE) are
     findings, not session errors: the reports say what they are.
     """
     _install(session)
     args = list(session.posargs)
+    if "--workers" not in args and "--scheduler" not in args:
+        args += ["--workers", str(os.cpu_count() or 1)]
     session.run("homcheck", "run", *args, success_codes=[0, 1, 3])
     profile = args[args.index("--profile") + 1] if "--profile" in args else "dev"
-    seed = ["--seed", args[args.index("--seed") + 1]] if "--seed" in args else []
-    out = ["--out", args[args.index("--out") + 1]] if "--out" in args else []
-    session.run("homcheck", "experiment", "--scale", "ci" if profile == "ci" else "dev", *seed, *out)
+    shared = [a for flag in ("--seed", "--out", "--workers", "--scheduler") if flag in args
+              for a in (flag, args[args.index(flag) + 1])]
+    session.run("homcheck", "experiment", "--scale", "ci" if profile == "ci" else "dev", *shared)
 
 
 @nox.session

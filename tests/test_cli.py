@@ -64,6 +64,7 @@ def test_bad_usage_is_one_line_and_exit_2_before_any_work(capsys, tmp_path, toys
     _one_line_error(capsys, ["run", "edc.lemma9", "--out", str(afile)], "is a file, not a directory")
     _one_line_error(capsys, ["run", "edc.lemma9", "--out", str(afile / "sub")], "is not a writable directory")
     _one_line_error(capsys, ["replay", str(tmp_path / "missing.pkl")], "no counterexample file")
+    _one_line_error(capsys, ["run", "edc.lemma9", "--workers", "-1"], "invalid --workers '-1'")
 
 
 def test_a_plugin_with_a_syntax_error_or_a_taken_id_is_one_line_naming_the_plugin(capsys, tmp_path, monkeypatch):
@@ -155,6 +156,20 @@ def test_a_crash_gets_its_own_report_and_the_run_goes_on(tmp_path, toys, capsys)
     out = capsys.readouterr().out
     assert "crashed" in out and "toy.true         killed" in out
     assert list((tmp_path / "crashes").glob("toy.crash.*.txt"))
+
+
+def test_workers_give_the_serial_run_s_reports_plugins_included(tmp_path, toys, capsys):
+    ids = ["toy.true", "toy.false", "toy.crash"]
+    code = main([*toys, "run", *ids, "--profile", "ci", "--out", str(tmp_path / "serial"), "--no-progress"])
+    assert main([*toys, "run", *ids, "--profile", "ci", "--out", str(tmp_path / "dask"), "--no-progress",
+                 "--workers", "2"]) == code == 1
+    assert "3 checkers on 2 local Dask worker processes" in capsys.readouterr().err
+    for cid in ids:
+        serial, dask = (load_strict_json(tmp_path / where / f"{cid}.json") for where in ("serial", "dask"))
+        assert serial["verdict"] == dask["verdict"]
+        assert [r["instance"] for r in serial["instances"]] == [r["instance"] for r in dask["instances"]]
+    manifest = load_strict_json(next((tmp_path / "dask" / "runs").glob("*.json")))
+    assert manifest["results"] == {"toy.true": "PASS", "toy.false": "FAIL", "toy.crash": "CRASHED"}
 
 
 def test_mutants_command_exits_zero_when_all_killed(capsys):

@@ -11,6 +11,8 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid --workers {text!r}: an integer >= 0") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"invalid --workers {text!r}: an integer >= 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     epilog = "exit codes:\n" + "\n".join(f"  {k}  {v}" for k, v in EXIT_CODES.items())
     profiles = ", ".join(f"{p.name} ({p.max_examples} instances, ≥ {p.min_decided} decided)" for p in PROFILES.values())
@@ -60,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=_seed, default=0, help="seed of every random choice (default 0)")
         p.add_argument("--device", choices=DEVICES, default="auto", help="torch device (default auto: cuda when present)")
 
+    def parallel(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("--workers", type=_workers, default=0, metavar="N",
+                       help=f"run the {what} on N local Dask worker processes, one thread each (default 0: serially here)")
+        p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help=f"run the {what} on the existing Dask cluster at ADDRESS (e.g. tcp://host:8786)")
+
     for name, help_text in (("run", "run checkers and write reports"), ("mutants", "check that every mutant is killed")):
         p = sub.add_parser(name, help=help_text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("ids", nargs="*", help="checker ids (default: all)")
@@ -71,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--no-mutants", action="store_true", help="skip the mutants (faster)")
             p.add_argument("--replay", action="store_true",
                            help="first replay the failing examples saved for this checker, profile and seed (reported apart)")
+            parallel(p, "checkers")
     exp = sub.add_parser("experiment", help="reproduce a paper's tables and figures and write their reports")
     exp.add_argument("names", nargs="*", help="experiment names (see `homcheck list`; default: all)")
     exp.add_argument("--scale", choices=SCALES, default="dev",
@@ -78,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(exp)
     exp.add_argument("--out", default="reports", help="report directory (default reports/)")
     exp.add_argument("--refresh", action="store_true", help="recompute even when a cached result exists")
+    parallel(exp, "experiments")
     rep = sub.add_parser("replay", help="re-evaluate a saved counterexample (reports/counterexamples/<id>.pkl)")
     rep.add_argument("path", help="the .pkl file a FAIL wrote")
     rep.add_argument("--device", choices=DEVICES, default="auto", help="torch device (default auto)")
@@ -198,47 +218,97 @@ def _progress_bar(total: int, disabled: bool):
     return tqdm(total=total, unit="instance", disable=True if disabled else None, file=sys.stderr, leave=False)
 
 
+@dataclass(frozen=True)
+class CheckerDone:
+    """What one checker's run sends back to the CLI (small and picklable: the reports are already written)."""
+
+    id: str
+    verdict: str
+    statuses: tuple[str, ...]
+    line: str
+    crash: str | None
+
+
+def run_one_checker(checker_id: str, profile_name: str, seed: int, device: Any, out: Path, replay: bool, with_mutants: bool,
+                    run_id: str, plugins: tuple[str, ...] = (), sys_path: tuple[str, ...] = (),
+                    progress: Callable[[int], None] | None = None) -> CheckerDone:
+    """Run one checker and write its report: in this process, or in a Dask worker (which loads the catalogue,
+    with the same plugins and import path, first)."""
+    from verify.catalogue import select
+    from verify.report import write_report
+    from verify.runner import Crash, crashed_result, run_checker
+
+    sys.path[:0] = [p for p in sys_path if p not in sys.path]
+    _load(list(plugins))
+    checker, chosen = select([checker_id])[0], profile(profile_name)
+    t0 = time.perf_counter()
+    try:
+        result = run_checker(checker, profile=chosen, seed=seed, device=device, database=out / ".hypothesis",
+                             replay=replay, with_mutants=with_mutants, progress=progress)
+    except Exception as exc:  # a defect of that checker outside its claim: report it, go on
+        result = crashed_result(checker, profile=chosen, seed=seed, device=device, exc=exc, stage="the run",
+                                seconds=time.perf_counter() - t0)
+    try:
+        written = write_report(result, checker, out, run_id)
+    except Exception as exc:  # the checker's report section raised
+        import traceback
+
+        result.notes.append(f"verdict before the report section crashed: {result.verdict}")
+        result.verdict = "CRASHED"
+        result.crash = Crash("(none: the report section raised)", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        written = write_report(result, checker, out, run_id)
+    killed = sum(m.killed for m in result.mutants)
+    line = (f"{checker.id:<16} {result.verdict:<13} {len(result.records)} distinct instances ({result.n_passed} passed), "
+            f"{result.n_entries} entries ({result.n_entries_decided} decided), mutants killed {killed}/{len(result.mutants)}, "
+            f"{result.duration_s:.1f} s + report {written.seconds:.1f} s → {written.markdown}")
+    return CheckerDone(checker.id, result.verdict, tuple(m.status for m in result.mutants), line,
+                       result.crash.error if result.crash is not None else None)
+
+
 def _run(checkers: list, chosen, args, device, out: Path) -> int:
-    from verify.report import RunManifest, new_run_id, write_report
-    from verify.runner import Crash, crashed_result, run_checker, versions
+    from verify.report import RunManifest, new_run_id
+    from verify.runner import versions
+    from verify.sweep import Cluster, run_tasks
 
     with_mutants = not args.no_mutants
+    cluster = Cluster(args.workers, args.scheduler)
     manifest = RunManifest(new_run_id(), "run", [c.id for c in checkers], chosen.name, args.seed, str(device), versions(),
                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     manifest.write(out)
     t_run = time.perf_counter()
-    total = sum(chosen.max_examples * (1 + (len(c.mutants) if with_mutants else 0)) for c in checkers)
-    bar = _progress_bar(total, args.no_progress)
     verdicts, statuses = [], []
-    for checker in checkers:
-        n_mut = len(checker.mutants) if with_mutants else 0
-        _say(f"{checker.id:<16} started: {chosen.max_examples} instances" + (f" + {n_mut} mutants" if n_mut else ""))
-        bar.set_description(checker.id)
-        t0 = time.perf_counter()
-        try:
-            result = run_checker(checker, profile=chosen, seed=args.seed, device=device, database=out / ".hypothesis",
-                                 replay=args.replay, with_mutants=with_mutants, progress=bar.update)
-        except Exception as exc:  # a defect of that checker outside its claim: report it, go on
-            result = crashed_result(checker, profile=chosen, seed=args.seed, device=device, exc=exc, stage="the run",
-                                    seconds=time.perf_counter() - t0)
-        try:
-            written = write_report(result, checker, out, manifest.run_id)
-        except Exception as exc:  # the checker's report section raised
-            import traceback
 
-            result.notes.append(f"verdict before the report section crashed: {result.verdict}")
-            result.verdict = "CRASHED"
-            result.crash = Crash("(none: the report section raised)", f"{type(exc).__name__}: {exc}", traceback.format_exc())
-            written = write_report(result, checker, out, manifest.run_id)
-        killed = sum(m.killed for m in result.mutants)
-        _say(f"{checker.id:<16} {result.verdict:<13} {len(result.records)} distinct instances ({result.n_passed} passed), "
-             f"{result.n_entries} entries ({result.n_entries_decided} decided), mutants killed {killed}/{len(result.mutants)}, "
-             f"{result.duration_s:.1f} s + report {written.seconds:.1f} s → {written.markdown}")
-        if result.crash is not None:
-            _say(f"{checker.id:<16} crash: {result.crash.error}")
-        verdicts.append(result.verdict)
-        statuses += [m.status for m in result.mutants]
-        manifest.results[checker.id] = result.verdict
+    def finished(done: CheckerDone) -> None:
+        _say(done.line)
+        if done.crash is not None:
+            _say(f"{done.id:<16} crash: {done.crash}")
+        verdicts.append(done.verdict)
+        statuses.extend(done.statuses)
+        manifest.results[done.id] = done.verdict
+
+    if cluster.serial:
+        bar = _progress_bar(sum(chosen.max_examples * (1 + (len(c.mutants) if with_mutants else 0)) for c in checkers),
+                            args.no_progress)
+        for checker in checkers:
+            n_mut = len(checker.mutants) if with_mutants else 0
+            _say(f"{checker.id:<16} started: {chosen.max_examples} instances" + (f" + {n_mut} mutants" if n_mut else ""))
+            bar.set_description(checker.id)
+            finished(run_one_checker(checker.id, chosen.name, args.seed, device, out, args.replay, with_mutants,
+                                     manifest.run_id, progress=bar.update))
+    else:
+        _say(f"{len(checkers)} checkers on {cluster.describe()}")
+        bar = _progress_bar(len(checkers), args.no_progress)
+        tasks = {c.id: (c.id, chosen.name, args.seed, str(device), out.resolve(), args.replay, with_mutants, manifest.run_id,
+                        tuple(args.plugin), tuple(sys.path)) for c in checkers}
+
+        def collected(outcome) -> None:
+            bar.update(1)
+            if outcome.ok:
+                finished(outcome.value)
+            else:  # the worker itself failed (not the checker: its crashes come back as CRASHED reports)
+                finished(CheckerDone(outcome.key, "CRASHED", (), f"{outcome.key:<16} CRASHED in its worker", outcome.error))
+
+        run_tasks(run_one_checker, tasks, cluster, on_done=collected)
     bar.close()
     manifest.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     manifest.duration_s = round(time.perf_counter() - t_run, 3)
@@ -247,22 +317,44 @@ def _run(checkers: list, chosen, args, device, out: Path) -> int:
     return exit_code(verdicts, statuses)
 
 
-def _experiments(chosen: list, args, device, out: Path) -> int:
-    from verify.experiments import run_experiment
-    from verify.report import write_index
+def run_one_experiment(name: str, scale: str, seed: int, device: Any, out: Path, refresh: bool,
+                       plugins: tuple[str, ...] = (), sys_path: tuple[str, ...] = ()) -> str:
+    """Run one experiment and write its report (here or in a Dask worker); the line the CLI prints."""
+    from verify.experiments import get_experiment, run_experiment
 
+    sys.path[:0] = [p for p in sys_path if p not in sys.path]
+    _load(list(plugins))
+    done = run_experiment(get_experiment(name), scale=scale, seed=seed, device=device, out_dir=out, refresh=refresh,
+                          say=_say)
+    return (f"{name:<16} {done.status}: computing {done.run_s:.1f} s" + (" (cached)" if done.cached else "")
+            + f" + report {done.report_s:.1f} s → {done.markdown}")
+
+
+def _experiments(chosen: list, args, device, out: Path) -> int:
+    from verify.report import write_index
+    from verify.sweep import Cluster, run_tasks
+
+    cluster = Cluster(args.workers, args.scheduler)
+    if not cluster.serial:
+        _say(f"{len(chosen)} experiments on {cluster.describe()}")
+    tasks = {exp.name: (exp.name, args.scale, args.seed, str(device) if not cluster.serial else device, out.resolve(),
+                        args.refresh, tuple(args.plugin), tuple(sys.path)) for exp in chosen}
     crashed = False
-    for exp in chosen:
-        _say(f"{exp.name:<16} started at scale {args.scale}")
-        try:
-            done = run_experiment(exp, scale=args.scale, seed=args.seed, device=device, out_dir=out, refresh=args.refresh,
-                                  say=_say)
-        except Exception as exc:  # a defect of that experiment: say so, go on with the others
-            _say(f"{exp.name:<16} CRASHED: {type(exc).__name__}: {exc}")
+
+    def collected(outcome) -> None:
+        nonlocal crashed
+        if outcome.ok:
+            _say(outcome.value)
+        else:  # a defect of that experiment: say so, go on with the others
+            _say(f"{outcome.key:<16} CRASHED: {outcome.error}")
             crashed = True
-            continue
-        _say(f"{exp.name:<16} {done.status}: computing {done.run_s:.1f} s" + (" (cached)" if done.cached else "")
-             + f" + report {done.report_s:.1f} s → {done.markdown}")
+
+    if cluster.serial:
+        for key, task in tasks.items():
+            _say(f"{key:<16} started at scale {args.scale}")
+            run_tasks(run_one_experiment, {key: task}, cluster, on_done=collected)
+    else:
+        run_tasks(run_one_experiment, tasks, cluster, on_done=collected)
     write_index(out)
     print(f"index: {out / 'index.md'}")
     return 4 if crashed else 0

@@ -11,11 +11,12 @@ where the statement holds with room, so the ascent has a slope to climb before a
 instance is decided by the checker's own ``claim``, like any other, so refinement can find a
 counterexample but never create a PASS.
 
-Ascent (deterministic, no randomness): at step k each part moves by ``step_size·‖part‖/√(k+1)`` along its
-normalised gradient (steps relative to the part's size keep the instance's scale; the decay lets the
-first steps cross the instance and the last ones settle), and the iterate with the largest surrogate is kept. The runner (verify/runner.py) refines the base instances whose surrogate is
-the largest seen so far, at most ``Profile.refinements`` of them with ``Profile.refine_steps`` steps each,
-and feeds the refined surrogate to Hypothesis through ``target()``.
+Ascent (deterministic, no randomness): at step k each part moves by ``step_size·‖part‖/√(k+1)`` along
+its normalised gradient (steps relative to the part's size keep the instance's scale; the decay lets the
+first steps cross the instance and the last ones settle), and the iterate with the largest surrogate is
+kept. The runner (verify/runner.py) refines the base instances whose surrogate is the largest seen so
+far, at most ``Profile.refinements`` of them with ``Profile.refine_steps`` steps each, and feeds the
+refined surrogate to Hypothesis through ``target()``.
 """
 
 from __future__ import annotations
