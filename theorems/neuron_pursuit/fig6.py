@@ -15,15 +15,17 @@ step, R, the δ schedule, the dominant-point choice). Settings Fig. 6 does not s
 
 from __future__ import annotations
 
-import time
+import hashlib
+import json
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from theorems.neuron_pursuit import fig6_task
 from theorems.neuron_pursuit.fig6_task import (
     FIG6_DIM,
     FIG6_PAPER_SETTINGS,
@@ -36,10 +38,13 @@ from theorems.neuron_pursuit.fig6_task import (
     target_on_vertices,
     vertex_values,
 )
-from verify.experiments import Experiment, ExperimentReport, Outcome, register_experiment
+from verify import pursuit
+from verify.catalogue import homcheck_version
+from verify.experiments import Experiment, ExperimentReport, Outcome, default_cache_dir, register_experiment
 from verify.kkt import constrained_ncf_max
 from verify.nets import Activation, FeedForward
 from verify.plots import plt
+from verify.sweep import run_sweep
 from verify.tables import fmt, markdown_table
 
 PAPER_ITERATIONS, PAPER_WIDTHS, PAPER_RESTARTS, PAPER_SUPPORT = 2, (2, 1), 5, (0, 1, 2)
@@ -100,6 +105,10 @@ class SeedRun:
     stop: str
     overflowed: bool
     seconds: float
+
+    @classmethod
+    def from_json(cls, record: dict) -> SeedRun:
+        return cls(**{**record, "widths": tuple(record["widths"]), "layers": tuple(record["layers"])})
 
     @property
     def matches_paper(self) -> bool:
@@ -162,6 +171,23 @@ def _seed_run(seed: int, run: Fig6Run) -> SeedRun:
                    any(not h["gd_finite"] for h in est.history_), run.seconds)
 
 
+def fit_cell(settings: dict, seed: int, device: str) -> dict:
+    """One cell of the seed sweep: NP on the task of ``seed`` (data and random_state), as a JSON-ready SeedRun."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a stop is recorded in the run (stop_reason_)
+        fit = fit_fig6(Fig6Task(seed, False), settings, random_state=seed, device=device)
+    return asdict(_seed_run(seed, fit))
+
+
+def sweep_path(scale: str, seed: int, settings: dict) -> Path:
+    """The sweep's JSON-lines file in the experiment cache, keyed by the settings, homcheck's version and the content of
+    the code that computes a fit (the task and Neuron Pursuit): a change to either starts a new sweep."""
+    code = [Path(m.__file__).read_bytes() for m in (fig6_task, pursuit)]
+    key = hashlib.sha256(json.dumps([scale, seed, homcheck_version(), repr(sorted(settings.items()))]).encode()
+                         + b"".join(code)).hexdigest()[:20]
+    return default_cache_dir() / "np.fig6" / f"{scale}-seed{seed}-{key}.jsonl"
+
+
 def _outcome_key(r: SeedRun) -> str:
     return f"{r.iterations} iterations, widths {r.widths}" + (" (stopped: N_max ≤ 0)" if "not positive" in r.stop else "")
 
@@ -178,33 +204,42 @@ class Fig6(Experiment):
         "0.01‖w‖ (× 0.8 at most 10 times); the most dominant point = the largest NCF value over restarts and layers; stop "
         "once the relative training error is < 0.001 (at most 5 iterations); mean squared loss; relative test error on "
         f"{FIG6_TEST} fresh samples (ours: Fig. 6 gives no test set). Seeds: the run's seed s gives the tasks of seeds s, "
-        "s + 1, … (data and NP's random_state). Scales: `paper` = those settings on 20 seeds with every deviation (an "
-        "estimated 3–5 minutes per fit here: hours); `dev` = GD 7,000 × 0.05 (10× step, same product) on 4 seeds with the "
+        "s + 1, … (data and NP's random_state). Each (setting, seed) fit is a cell of a resumable sweep (verify.sweep, JSON "
+        "lines in the experiment cache): an interrupted run keeps the fits it finished, and the fit times below are those "
+        "of the runs that computed them. Scales: `paper` = those settings on 20 seeds with every deviation (hours); "
+        "`dev` = GD 7,000 × 0.05 (10× step, same product) on 4 seeds with the "
         "R deviation; `ci` = a budget of seconds, not decided."
     )
 
     def run(self, scale: str, seed: int, device) -> Fig6Result:
         plan = PLANS[scale]
         dev = getattr(device, "type", str(device))
-        variants, cases = [], []
-        for label in ("base", *plan.deviations):
-            settings = plan.base if label == "base" else variant_settings(plan.base, label)
-            runs, t0 = [], time.perf_counter()
-            for s in range(seed, seed + plan.seeds):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)  # a stop is recorded in the run (stop_reason_)
-                    fit = fit_fig6(Fig6Task(s, False), settings, random_state=s, device=dev)
-                runs.append(_seed_run(s, fit))
-                if label == "base" and (not cases or not cases[0].run.estimator.history_):
-                    # the run drawn in the figures: the first seed whose NP completed an iteration
-                    est = fit.estimator
-                    first = est.weights_history_[0][0][0] if est.history_ else None
-                    top = tuple(sorted(int(i) for i in np.argsort(-np.abs(first))[:3])) if first is not None else ()
-                    cases[:] = [Fig6Case(f"task of seed {s}", fit, top)]
+        labels = ("base", *plan.deviations)
+        settings_of = {label: plan.base if label == "base" else variant_settings(plan.base, label) for label in labels}
+        # every (setting, seed) fit is one cell of a resumable sweep: an interrupted `paper` run (hours) keeps the
+        # fits it finished and the next run continues from there; base seeds first
+        cells = {f"{label}/seed={s}": (settings_of[label], s, dev) for label in labels for s in range(seed, seed + plan.seeds)}
+        done = run_sweep(fit_cell, cells, sweep_path(scale, seed, settings_of))
+        failed = [f"{k}: {r['error']}" for k, r in done.items() if not r["ok"]]
+        if failed:
+            raise RuntimeError(f"{len(failed)} NP fits raised, e.g. {failed[0]}")
+        variants = []
+        for label in labels:
+            runs = [SeedRun.from_json(done[f"{label}/seed={s}"]["value"]) for s in range(seed, seed + plan.seeds)]
             counts = Counter(_outcome_key(r) for r in runs)
             what = plan.deviates or "Figure 6 + §C.1.1 (above)" if label == "base" else DEVIATIONS[label][1]
-            variants.append(Variant(label if label != "base" else "base (this scale's settings)", what, settings, runs,
-                                    sum(r.matches_paper for r in runs), dict(sorted(counts.items())), time.perf_counter() - t0))
+            variants.append(Variant(label if label != "base" else "base (this scale's settings)", what, settings_of[label], runs,
+                                    sum(r.matches_paper for r in runs), dict(sorted(counts.items())),
+                                    sum(r.seconds for r in runs)))
+        # the run drawn in the figures: the first base seed whose NP completed an iteration, fitted again (deterministic)
+        drawn = next((r.seed for r in variants[0].runs if r.iterations > 0), seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # a stop is recorded in the run (stop_reason_)
+            fit = fit_fig6(Fig6Task(drawn, False), plan.base, random_state=drawn, device=dev)
+        est = fit.estimator
+        first = est.weights_history_[0][0][0] if est.history_ else None
+        top = tuple(sorted(int(i) for i in np.argsort(-np.abs(first))[:3])) if first is not None else ()
+        cases = [Fig6Case(f"task of seed {drawn}", fit, top)]
         main = cases[0].run
         act = Activation(plan.base["alpha"], plan.base["p"])
         truth = target_on_vertices(main.task)
