@@ -150,26 +150,38 @@ def _append(path: Path, record: dict) -> None:
 
 
 def run_sweep(fn: Callable[..., dict], cells: dict[str, tuple], path: Path, cluster: Cluster = Cluster(), *,
-              on_done: Callable[[TaskOutcome], None] | None = None) -> dict[str, dict]:
+              on_done: Callable[[TaskOutcome], None] | None = None, description: str = "cells") -> dict[str, dict]:
     """Run the cells of a sweep not yet in ``path`` and append each as one JSON line as it finishes.
 
     ``fn(*args)`` returns a JSON-serialisable dict (non-finite floats as None). A cell that raised is recorded
     with its error and traceback (``"ok": false``) and is run again on the next call; the others are not.
-    Returns every cell's record, finished earlier or now.
+    On a terminal a progress bar counts the cells done, failed and remaining. Returns every cell's record,
+    finished earlier or now.
     """
+    from tqdm import tqdm
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     done = {k: r for k, r in load_cells(path).items() if r.get("ok")}
     todo = {k: args for k, args in cells.items() if k not in done}
+    bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc=description, unit="cell", disable=None, leave=False)
+    failed = 0
 
     def record(outcome: TaskOutcome) -> None:
+        nonlocal failed
         rec = {"key": outcome.key, "ok": outcome.ok, "seconds": round(outcome.seconds, 3), "value": outcome.value,
                "error": outcome.error, "traceback": outcome.traceback}
         _append(path, rec)
         done[outcome.key] = rec
+        failed += not outcome.ok
+        bar.update(1)
+        bar.set_postfix(failed=failed)
         if on_done is not None:
             on_done(outcome)
 
-    run_tasks(fn, todo, cluster, on_done=record)
+    try:
+        run_tasks(fn, todo, cluster, on_done=record)
+    finally:
+        bar.close()
     return {k: done[k] for k in cells if k in done}
 

@@ -219,7 +219,7 @@ class Fig6(Experiment):
         # every (setting, seed) fit is one cell of a resumable sweep: an interrupted `paper` run (hours) keeps the
         # fits it finished and the next run continues from there; base seeds first
         cells = {f"{label}/seed={s}": (settings_of[label], s, dev) for label in labels for s in range(seed, seed + plan.seeds)}
-        done = run_sweep(fit_cell, cells, sweep_path(scale, seed, settings_of))
+        done = run_sweep(fit_cell, cells, sweep_path(scale, seed, settings_of), description="np.fig6 fits")
         failed = [f"{k}: {r['error']}" for k, r in done.items() if not r["ok"]]
         if failed:
             raise RuntimeError(f"{len(failed)} NP fits raised, e.g. {failed[0]}")
