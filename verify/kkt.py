@@ -150,7 +150,8 @@ class KKTPoint:
     gradient) or ``Clarke`` (a chain-rule subgradient with slopes in the Clarke box, verify/clarke.py);
     hits: how many starts reached it; start: the kind of the first start that did; ranks, layer_norms:
     per weight matrix, the numerical rank (singular values above 1e-8 of the largest, with the floor
-    ``residual``) and the squared Frobenius norm; active_neurons: per hidden layer, neurons with non-zero weights.
+    ``residual``) and the squared Frobenius norm; active_neurons: per hidden layer, neurons with non-zero weights;
+    escape_directions: for smooth σ, the tangent directions of positive curvature (empty at a local maximum).
     """
 
     u: torch.Tensor
@@ -165,6 +166,12 @@ class KKTPoint:
     active_neurons: tuple[int, ...]
     grad: torch.Tensor
     tau: float
+    escape_directions: list[torch.Tensor] = field(default_factory=list, repr=False)
+
+    @property
+    def local_max(self) -> bool | None:
+        """Second order (smooth σ): no tangent direction of positive curvature; None for kinked σ (not computed)."""
+        return None if self.certificate == "Clarke" else not self.escape_directions
 
     def weights(self, net: FeedForward) -> list[torch.Tensor]:
         return net.split(self.u)
@@ -187,7 +194,9 @@ class KKTPoints:
 
     def summary(self) -> str:
         reached = ", ".join(f"{p.hits}×" for p in self.points)
-        return (f"{len(self.points)} distinct certified KKT points (hits {reached or 'none'}) from "
+        saddles = sum(p.local_max is False for p in self.points)
+        second = f", {saddles} of them saddles" if any(p.local_max is not None for p in self.points) else ""
+        return (f"{len(self.points)} distinct certified KKT points{second} (hits {reached or 'none'}) from "
                 f"{sum(self.starts.values())} starts ({', '.join(f'{k} {v}' for k, v in self.starts.items())}); "
                 f"{self.positive} reached a positive value; {self.polished} polished, {self.certified} certified, "
                 f"{self.rejected} not certified")
@@ -257,6 +266,7 @@ def kkt_points(
     diversify: bool = True,
     max_points: int | None = None,
     group: float = 1e-3,
+    escapes: bool = True,
 ) -> KKTPoints:
     """Certified, deduplicated KKT points of max zᵀH(X; u) s.t. ‖u‖ = 1.
 
@@ -269,7 +279,10 @@ def kkt_points(
     once). Certified points whose outputs agree to ``same`` (relative) are one point: the permutations
     of hidden neurons, and the continuum of parametrisations of one function (a neuron split into
     parallel copies), are not told apart. ``max_points``: stop after that many distinct certified
-    points (the best by value). z has shape (n,) for a scalar output or (n, m) for m outputs.
+    points (the best by value). ``escapes`` (smooth σ): every certified point that is a saddle of the
+    constrained problem (a tangent direction of positive curvature, :func:`ascent_directions`) seeds
+    two more starts, u ± 0.1·v along each such direction, ascended and certified the same way.
+    z has shape (n,) for a scalar output or (n, m) for m outputs.
 
     A "for all KKT points" statement checked on these is checked on the points reached: report
     how many distinct points were found and how often each was reached (:meth:`KKTPoints.summary`).
@@ -283,54 +296,105 @@ def kkt_points(
         init, kinds = _starts(net, X, restarts, generator)
     else:
         init, kinds = net.random_unit(restarts, generator, dev), ["uniform"] * restarts
-    found = constrained_ncf_max(net, X, z, init=init, steps=steps, device=dev, certify=False)
+    collected = _Collector(net, X, z, positive_only=positive_only, tol=tol, same=same, group=group, max_points=max_points)
+    collected.add(constrained_ncf_max(net, X, z, init=init, steps=steps, device=dev, certify=False), kinds)
+    if escapes and not net.activation.kinked:
+        # a certified saddle of the constrained problem has an ascent direction of positive curvature on the sphere:
+        # ascend again from u ± ε·v along each (the points a uniform start passes by, edc §5.3)
+        escape_starts, escape_kinds = [], []
+        for n, point in enumerate(collected.points(), start=1):
+            for v in point.escape_directions:
+                escape_starts += [point.u + ESCAPE_STEP * v, point.u - ESCAPE_STEP * v]
+                escape_kinds += [f"escape from saddle {n}"] * 2
+        if escape_starts:
+            kinds += escape_kinds
+            collected.add(constrained_ncf_max(net, X, z, init=torch.stack(escape_starts), steps=steps, device=dev,
+                                              certify=False), escape_kinds)
+    return collected.result(dict(Counter(kinds)))
 
-    def relative_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+
+ESCAPE_STEP = 0.1  # how far from a saddle, along a direction of positive curvature, an escape start lies
+
+
+class _Collector:
+    """kkt_points' bookkeeping: ends grouped by function, one polish per group, certified points deduplicated."""
+
+    def __init__(self, net: FeedForward, X: torch.Tensor, z: torch.Tensor, *, positive_only: bool, tol: float, same: float,
+                 group: float, max_points: int | None) -> None:
+        self.net, self.X, self.z = net, X, z
+        self.positive_only, self.tol, self.same, self.group, self.max_points = positive_only, tol, same, group, max_points
+        self.found: list[tuple[torch.Tensor, KKTPoint]] = []
+        self.positive = self.polished = self.certified = self.rejected = 0
+
+    def _distance(self, a: torch.Tensor, b: torch.Tensor) -> float:
         return float((a - b).norm()) / max(float(b.norm()), 1e-300)
 
-    # group the ends (already sorted best first) by the function they compute
-    groups: list[tuple[torch.Tensor, list[int]]] = []
-    positive = 0
-    for i in range(len(found.value)):
-        if positive_only and float(found.value[i]) <= 0:
-            continue
-        positive += 1
-        key = net(found.u[i], X).flatten()
-        match = next((members for k, members in groups if relative_distance(key, k) <= group), None)
-        if match is not None:
-            match.append(i)
-        else:
-            groups.append((key, [i]))
-
-    points: list[tuple[torch.Tensor, KKTPoint]] = []
-    polished = certified = rejected = 0
-    for _, members in groups:
-        if max_points is not None and len(points) >= max_points:
-            break
-        cert = None
-        for i in members[:2]:
-            polished += 1
-            cert = certify_kkt(net, found.u[i], X, z, max_residual=tol, positive=positive_only)
-            if cert is not None:
+    def add(self, ascent: NCFMaxResult, kinds: list[str]) -> None:
+        net, X, z = self.net, self.X, self.z
+        groups: list[tuple[torch.Tensor, list[int]]] = []  # ends (sorted best first) grouped by the function they compute
+        for i in range(len(ascent.value)):
+            if self.positive_only and float(ascent.value[i]) <= 0:
+                continue
+            self.positive += 1
+            key = net(ascent.u[i], X).flatten()
+            match = next((members for k, members in groups if self._distance(key, k) <= self.group), None)
+            if match is not None:
+                match.append(i)
+            else:
+                groups.append((key, [i]))
+        for _, members in groups:
+            if self.max_points is not None and len(self.found) >= self.max_points:
                 break
-            rejected += 1
-        if cert is None:
-            continue
-        certified += 1
-        key = net(cert.u, X).flatten()
-        match = next((p for k, p in points if relative_distance(key, k) <= same), None)
-        if match is not None:
-            match.hits += len(members)
-            continue
-        Ws = net.split(cert.u)
-        ranks = []
-        for W in Ws:
-            sv = torch.linalg.svdvals(W)
-            ranks.append(int((sv > max(1e-8 * float(sv[0]), 10 * cert.residual)).sum()) if float(sv[0]) > 0 else 0)
-        active = tuple(int(((Ws[l].norm(dim=1) > 1e-8) | (Ws[l + 1].norm(dim=0) > 1e-8)).sum()) for l in range(net.depth - 1))
-        points.append((key, KKTPoint(cert.u, float(ncf(net, cert.u, X, z)), cert.lam, cert.residual,
-                                     "Clarke" if net.activation.kinked else "smooth", len(members),
-                                     kinds[int(found.start[members[0]])], tuple(ranks),
-                                     tuple(float(W.square().sum()) for W in Ws), active, cert.grad, cert.tau)))
-    kept = sorted((p for _, p in points), key=lambda p: -p.value)
-    return KKTPoints(kept, dict(Counter(kinds)), positive, certified, rejected, polished)
+            cert = None
+            for i in members[:2]:
+                self.polished += 1
+                cert = certify_kkt(net, ascent.u[i], X, z, max_residual=self.tol, positive=self.positive_only)
+                if cert is not None:
+                    break
+                self.rejected += 1
+            if cert is None:
+                continue
+            self.certified += 1
+            key = net(cert.u, X).flatten()
+            match = next((p for k, p in self.found if self._distance(key, k) <= self.same), None)
+            if match is not None:
+                match.hits += len(members)
+                continue
+            self.found.append((key, _point(net, X, z, cert, len(members), kinds[int(ascent.start[members[0]])])))
+
+    def points(self) -> list[KKTPoint]:
+        return [p for _, p in self.found]
+
+    def result(self, starts: dict[str, int]) -> KKTPoints:
+        kept = sorted(self.points(), key=lambda p: -p.value)
+        return KKTPoints(kept, starts, self.positive, self.certified, self.rejected, self.polished)
+
+
+def _point(net: FeedForward, X: torch.Tensor, z: torch.Tensor, cert: Certificate, hits: int, start: str) -> KKTPoint:
+    """A certified point with its summaries and, for smooth σ, its directions of positive curvature on the sphere."""
+    Ws = net.split(cert.u)
+    ranks = []
+    for W in Ws:
+        sv = torch.linalg.svdvals(W)
+        ranks.append(int((sv > max(1e-8 * float(sv[0]), 10 * cert.residual)).sum()) if float(sv[0]) > 0 else 0)
+    active = tuple(int(((Ws[l].norm(dim=1) > 1e-8) | (Ws[l + 1].norm(dim=0) > 1e-8)).sum()) for l in range(net.depth - 1))
+    directions = [] if net.activation.kinked else ascent_directions(net, cert.u, X, z, cert.lam)
+    return KKTPoint(cert.u, float(ncf(net, cert.u, X, z)), cert.lam, cert.residual, "Clarke" if net.activation.kinked else "smooth",
+                    hits, start, tuple(ranks), tuple(float(W.square().sum()) for W in Ws), active, cert.grad, cert.tau,
+                    directions)
+
+
+def ascent_directions(net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: torch.Tensor, lam: float,
+                      relative: float = 1e-8) -> list[torch.Tensor]:
+    """Unit tangent directions of positive curvature of the constrained NCF at a KKT point u (smooth σ).
+
+    The Riemannian Hessian of N on the unit sphere at a KKT point is P(∇²N(u) − λI)P with P = I − uuᵀ; u is a
+    second-order local maximum iff it is negative semi-definite on the tangent space. Its eigenvectors with
+    eigenvalue above ``relative``·|λ| are returned (empty: u is a local maximum to that precision).
+    """
+    hessian = torch.autograd.functional.hessian(lambda w: ncf(net, w, X, z), u, vectorize=True)
+    P = torch.eye(len(u), dtype=u.dtype, device=u.device) - torch.outer(u, u)
+    values, vectors = torch.linalg.eigh(P @ (hessian - lam * torch.eye(len(u), dtype=u.dtype, device=u.device)) @ P)
+    return [vectors[:, i] for i in range(len(values)) if float(values[i]) > relative * abs(lam)]
+
+
