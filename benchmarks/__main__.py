@@ -9,10 +9,10 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import ncf_restarts, neuron_pursuit
+from benchmarks import flow, ncf_restarts, neuron_pursuit
 from verify.nets import resolve_device
 
-BENCHMARKS = [ncf_restarts, neuron_pursuit]
+BENCHMARKS = [ncf_restarts, neuron_pursuit, flow]
 
 
 def main() -> None:

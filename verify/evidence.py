@@ -1,4 +1,4 @@
-"""Entries for the common shapes of claims: relative differences, one-sided bounds, two resolutions, ranks.
+"""Entries for the common shapes of claims: relative differences, one-sided bounds, two resolutions, ranks, orders.
 
 Conventions (one for all of homcheck):
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from verify.checker import Entry
 
@@ -71,3 +72,37 @@ def rank_at_most(singular_values: Sequence[float], rank: int, perturbation: floa
         return Entry(0.0, 0.0, True, label)
     extra = s[rank] if rank < len(s) else 0.0
     return Entry(extra / s[0], perturbation / s[0], True, label)
+
+
+@dataclass(frozen=True)
+class FittedOrder:
+    """The least-squares slope of log y against log x (the order of y ~ x^slope) and its standard error."""
+
+    slope: float
+    stderr: float
+    points: int
+
+
+def fitted_order(xs: Sequence[float], ys: Sequence[float]) -> FittedOrder:
+    """The log-log slope of ys against xs (all > 0); stderr is NaN with two points, and ∞ when any y is 0 or not finite."""
+    if len(xs) != len(ys) or len(xs) < 2:
+        raise ValueError(f"a fitted order needs at least two (x, y) pairs, got {len(xs)} and {len(ys)}")
+    if not all(math.isfinite(y) and y > 0 for y in ys) or not all(x > 0 for x in xs):
+        return FittedOrder(math.nan, math.inf, len(xs))
+    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    sxx = sum((a - mx) ** 2 for a in lx)
+    slope = sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sxx
+    if len(xs) == 2:
+        return FittedOrder(slope, math.nan, 2)
+    residual = sum((b - my - slope * (a - mx)) ** 2 for a, b in zip(lx, ly))
+    return FittedOrder(slope, math.sqrt(residual / (len(xs) - 2) / sxx), len(xs))
+
+
+def order_at_least(order: FittedOrder, claimed: float, slack: float, label: str) -> Entry:
+    """The claim y = O(x^claimed) as x → 0, from a fitted log-log slope: the violation is the slope's shortfall
+    below ``claimed`` (relative to it), the floor ``slack`` (what higher-order terms and the fit allow) plus three
+    standard errors; undecided when the slope is not finite."""
+    floor = (slack + 3 * (order.stderr if math.isfinite(order.stderr) else 0.0)) / abs(claimed)
+    shortfall = max(0.0, claimed - order.slope) / abs(claimed) if math.isfinite(order.slope) else math.nan
+    return Entry(shortfall, floor, math.isfinite(order.slope), label)

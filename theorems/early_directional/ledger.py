@@ -13,8 +13,13 @@ SMALL_INIT = "needs the small-initialisation issue (training from δw₀ as δ �
 LEDGER = register_ledger(Ledger("edc", "Early Directional Convergence in Deep Homogeneous NNs for Small Initializations", (
     Item("Assumption 1", note="the digest treats (ii)–(iii) as a property (homogeneity order, locally Lipschitz ∇H); "
                               "homogeneity is covered by Lemma 9's checker, the Lipschitz smoke test is not written"),
-    Item("Theorem 1", note=f"C13–C17 (time rescaling, ‖s − u‖ = O(δ^L), the early-alignment bounds); {SMALL_INIT}"),
-    Item("Lemma 2", note=f"C5–C12 (NCF-flow dichotomy, identity (30), T* bound, blow-up rate, limit KKT point); {FLOW}"),
+    Item("Theorem 1", checker="edc.theorem1",
+         note="case (a) (N(w0) > 0) on two-layer σ = max(x, αx)^p nets, p ∈ {2, 3}: (i) sup‖w‖ ≤ B̃_εδ, (ii)(a) ‖w(T̄)‖ ≥ δη/2 "
+              "and the alignment bound, ‖s(T) − u(T)‖ = O(δ^L) (C14, derived) and ‖∇L(δw0)‖ ~ δ^{L−1}; case (b) and ReLU "
+              "are not checked"),
+    Item("Lemma 2", checker="edc.lemma2",
+         note="the blow-up case (P1, P3 identity (30), P4 T* bound, the sharpened rate (T* − t)‖u‖^{L−2}L(L−2)N(u*) → 1 from "
+              "above, P7 limit KKT point with λ = L·N(u*)) on smooth nets; the bounded case (P6) and ReLU-type flows are not checked"),
     Item("Figure 1", "figure", note=f"two-layer squared-ReLU training from δ = 0.05 (loss, ‖w‖, alignment); {SMALL_INIT}"),
     Item("Figure 2", "figure", note=f"weights of the Figure 1 run at initialisation and after 50360 steps; {SMALL_INIT}"),
     Item("Theorem 3", checker="edc.theorem3"),
