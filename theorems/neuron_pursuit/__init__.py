@@ -1,8 +1,8 @@
 """np — Learning Neural Networks by Neuron Pursuit (Kumar & Haupt): checkers, experiments, ledger.
 
-One file per statement (``np.lemma8`` → ``lemma8.py``) and per experiment (``np.fig6`` → ``fig6.py``); the
-support modules hold the math several of them share (sparse_saddle, saddle_expansion, h1_ncf, neuron_addition,
-fig6_task, descent_problems, diagonal). Importing this package registers everything.
+One file per statement (``np.lemma8`` → ``lemma8.py``; the gradient-flow statement ``np.lemma6`` → ``lemma6.py``) and
+per experiment (``np.fig6`` → ``fig6.py``); the support modules hold the math several of them share (sparse_saddle,
+saddle_expansion, h1_ncf, neuron_addition, fig6_task, descent_problems, diagonal). Importing this package registers everything.
 """
 
 from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
@@ -10,6 +10,7 @@ from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
     fig6,
     ledger,
     lemma3,
+    lemma6,
     lemma8,
     lemma8_outside,
     lemma9,

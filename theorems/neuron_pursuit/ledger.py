@@ -17,7 +17,7 @@ LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursui
     Item("Lemma 4", note=f"dynamics after escaping the origin (limit path, time shift): {SMALL_INIT}"),
     Item("Lemma 5", note=f"sparsity preserved until the first saddle: {SMALL_INIT}"),
     Item("Assumption 1", note="an assumption; for feed-forward nets it is the conclusion of Lemma 8 (np.lemma8)"),
-    Item("Lemma 6", note=f"time/scale rescaling of homogeneous gradient flows (sympy on s^q/q, ODE comparisons): {GRADIENT_FLOW}"),
+    Item("Lemma 6", checker="np.lemma6"),
     Item("Assumption 2", note="an assumption (local minimum in w_n with a Łojasiewicz exponent θ < q/(2(q−1))); a fitted-exponent "
                               "check near computed local minima would need a saddle-construction experiment, not yet written"),
     Item("Theorem 7", note=f"w_z follows the H1-NCF flow near the sparse saddle: {SMALL_INIT}"),

@@ -3,21 +3,25 @@
 From the digest ../shared/spec/saddle_to_saddle.md (§2 catalogue, §3 experiments, §4 claims C1–C26,
 §6 conjectures). Definition 2.1 (a definition) is not listed. Propositions A.2–A.5 and Theorem A.7
 restate Propositions 2.2, 3.2, 3.3, 3.4 and Theorem 3.1 and share their rows; Proposition A.1 is the
-display of §2.1. The §2.2 remark (scale invariance of the initialisation) and the §5 plateau
-conjecture are unnumbered claims listed because the digest gives them checks.
+display of §2.1. The §2.2 remark (scale invariance of the initialisation), §5's conserved neuron balance (C26)
+and the §5 plateau conjecture are unnumbered claims listed because the digest gives them checks.
 """
 
 from verify.ledger import Item, Ledger, register_ledger
 
-FLOW = "needs the gradient-flow issue (a trusted ODE reference, blow-up on the sphere)"
 SMALL_INIT = "needs the small-initialisation issue (training from δw₀ as δ → 0)"
 
 LEDGER = register_ledger(Ledger("s2s", "Saddle-to-Saddle Dynamics in Deep ReLU Networks: Low-Rank Bias in the First Saddle Escape", (
-    Item("Proposition A.1 (§2.1)", note=f"norm/direction split of the gradient flow of L0 and the s-time change (C8; the "
-                                        f"time change needs the factor L, T7); {FLOW}"),
-    Item("Proposition 2.2 (= A.2)", note=f"explosion along an escape direction and the escape time, with the corrected "
-                                         f"rate L^(1−L/2)·s and the '−' of T6 (C9; printed rate L·s fails for L >= 2); {FLOW}"),
-    Item("Remark (§2.2, scale invariance)", note=f"θ_α(t) = αθ(α^(L−2)t) for the flow from αθ₀ (C8); {FLOW}"),
+    Item("Proposition A.1 (§2.1)", checker="s2s.propA_1",
+         note="norm/direction split of the gradient flow of L0 and the s-time change, decided with the factor L (T7); the "
+              "printed forms are mutants; smooth homogeneous nets (ReLU flows slide along kinks)"),
+    Item("Proposition 2.2 (= A.2)", checker="s2s.prop2_2",
+         note="explosion along an escape direction and the escape time, with the corrected rate L^(1−L/2)·s and the '−' "
+              "of T6 (C9); the printed statement is a mutant that fails, the report shows both side by side"),
+    Item("Remark (§2.2, scale invariance)", checker="s2s.prop2_2", note="θ_α(t) = αθ(α^(L−2)t) for the flow from αθ₀ (C8): "
+                                                                       "entries of s2s.prop2_2"),
+    Item("§5 neuron balance conserved along the flow (C26)", checker="s2s.prop2_2",
+         note="‖W_l[j,:]‖² − p‖W_(l+1)[:,j]‖² constant along the flow: entries of s2s.prop2_2 (smooth nets and chains)"),
     Item("Theorem 3.1 (= A.7)", note="low rank and near-linearity of deep layers at the optimum, bound 8cℓ^(−1/2)/(1 − cℓ^(−1/2)) "
                                      "(C18); needs multi-start optima on near-rank-one data (vacuous on Example 1 below "
                                      "ℓ ≈ 1.1·10⁵); no checker yet"),
