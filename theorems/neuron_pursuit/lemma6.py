@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.errors import InputError
-from verify.flow import Flow, FlowStatus, blow_up_time_bound, gradient_flow, integrate, ncf_flow, two_tolerances
+from verify.flow import Flow, FlowStatus, blow_up_time_bound, gradient_flow, integrate, ncf_flow, probe_horizon, two_tolerances
 from verify.nets import DTYPE
 from verify.strategies import activations, datasets, ncf_problems, seeds
 from verify.symbolic import is_zero
@@ -69,25 +69,6 @@ class RescalingMeasurements:
     worst_difference: float
     worst_floor: float
     nfev: int
-
-
-def probe_horizon(flow: Flow, u0: torch.Tensor, log_change: float = 1.0, rtol: float = 1e-8) -> float:
-    """A horizon T for the flow from u0 (L = flow.degree): the first time ‖u‖ has changed by the factor e^{±log_change},
-    capped at 3·‖u0‖^{2−L}/‖∇G(u0/‖u0‖)‖ (the flow's own time scale) and at 0.9× the a-priori blow-up bound."""
-    r0 = float(u0.norm())
-    L = float(flow.degree)
-    _, g0 = flow.potential((u0 / r0)[None])
-    t_nat = r0 ** (2 - L) / max(float(g0.norm()), 1e-300)
-    t_max = min(3 * t_nat, 0.9 * blow_up_time_bound(flow, u0))
-
-    def changed(_t: float, u: np.ndarray) -> float:
-        return abs(math.log(float(np.linalg.norm(u))) - math.log(r0)) - log_change
-
-    changed.terminal, changed.direction = True, 1.0  # type: ignore[attr-defined]
-    tr = integrate(flow, u0, t_max, rtol=rtol, atol=rtol * 1e-2 * r0, events={"changed": changed})
-    if len(tr.events["changed"]):
-        return float(tr.events["changed"][0])
-    return t_max if tr.status is FlowStatus.SUCCESS else 0.5 * tr.t_reached
 
 
 @register

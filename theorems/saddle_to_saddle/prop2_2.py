@@ -27,11 +27,9 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from theorems.neuron_pursuit.lemma6 import probe_horizon
-from theorems.saddle_to_saddle.propA_1 import random_start
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.errors import InputError
-from verify.flow import FlowStatus, blow_up, integrate, ncf_flow, two_tolerances
+from verify.flow import FlowStatus, blow_up, integrate, ncf_flow, probe_horizon, random_start, two_tolerances
 from verify.ncf import ncf
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.strategies import activations, datasets, ncf_problems, seeds

@@ -27,7 +27,7 @@ from scipy.integrate import solve_ivp
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.errors import InputError
-from verify.flow import Flow, FlowStatus, blow_up_time_bound, integrate, ncf_flow, two_tolerances
+from verify.flow import Flow, FlowStatus, blow_up_time_bound, integrate, ncf_flow, random_start, two_tolerances
 from verify.nets import DTYPE, EPS
 from verify.strategies import activations, datasets, ncf_problems, seeds
 
@@ -52,12 +52,6 @@ def smooth_homogeneous_problems():
         ncf_problems(data=data, depths=(3,), widths=(1, 3), activation=activations(alphas=(1.0,), ps=(1,)),
                      targets=LINEAR_TARGETS),
     )
-
-
-def random_start(k: int, seed: int, radius: float) -> torch.Tensor:
-    """radius·(a uniformly random unit vector of R^k from seed)."""
-    u = torch.randn(k, generator=torch.Generator().manual_seed(seed), dtype=DTYPE)
-    return radius * u / u.norm()
 
 
 @dataclass
