@@ -444,7 +444,8 @@ def run_mutants(
     checker: Checker, *, profile: Profile, seed: int = 0, device: Any = "cpu", database: Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[MutantResult]:
-    """Run every mutant of a checker (no shrinking); a mutant is killed when its verdict is FAIL."""
+    """Run every mutant of a checker (no shrinking); a mutant is killed when a symbolic obligation fails under it
+    (then no instances are drawn: an exact refutation needs no search) or when its verdict is FAIL."""
     out = []
     ctx = Context(device=device, seed=seed)
     for mutant in checker.mutants:
@@ -455,6 +456,10 @@ def run_mutants(
             out.append(MutantResult(mutant.name, mutant.description, "crashed", f"obligations raised {type(exc).__name__}: {exc}",
                                     traceback.format_exc()))
             continue
+        if failed_obligations:  # refuted exactly: no numeric search can add to that
+            out.append(MutantResult(mutant.name, mutant.description, "killed",
+                                    f"symbolic obligation fails ({len(failed_obligations)} cases, e.g. {failed_obligations[0]})"))
+            continue
         found = explore(mutated, ctx, _settings(profile, GENERATE, database), profile=profile,
                         key=database_key(checker, profile, seed, mutant.name), progress=progress)
         verdict, _ = overall_verdict(found, [], profile)
@@ -462,12 +467,8 @@ def run_mutants(
         if found.crash is not None:
             status, detail = "crashed", f"the claim raised {found.crash.error} on {found.crash.instance}"
             trace = found.crash.traceback
-        elif failed_obligations or found.counterexample is not None:
-            status = "killed"
-            detail = "; ".join(
-                ([f"symbolic obligation fails ({len(failed_obligations)} cases, e.g. {failed_obligations[0]})"]
-                 if failed_obligations else [])
-                + ([f"counterexample: {found.counterexample.instance}"] if found.counterexample else []))
+        elif found.counterexample is not None:
+            status, detail = "killed", f"counterexample: {found.counterexample.instance}"
         elif verdict is Verdict.PASS:
             status, detail = "survived", f"passed {len(found.records)} distinct instances"
         else:
