@@ -232,7 +232,7 @@ class Fig6(Experiment):
                                     sum(r.matches_paper for r in runs), dict(sorted(counts.items())),
                                     sum(r.seconds for r in runs)))
         # the run drawn in the figures: the first base seed whose NP completed an iteration, fitted again (deterministic)
-        drawn = next((r.seed for r in variants[0].runs if r.iterations > 0), seed)
+        drawn = next((r.seed for r in variants[0].runs if r.layers), seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # a stop is recorded in the run (stop_reason_)
             fit = fit_fig6(Fig6Task(drawn, False), plan.base, random_state=drawn, device=dev)
