@@ -82,6 +82,7 @@ from scipy.integrate import DOP853, solve_ivp
 from verify.checker import Entry
 from verify.errors import InputError, check_positive, check_positive_int
 from verify.evidence import two_resolutions
+from verify.ncf import ncf
 from verify.nets import DTYPE, FeedForward
 
 Tensor = torch.Tensor
@@ -972,3 +973,17 @@ def probe_horizon(flow: Flow, u0: torch.Tensor, log_change: float = 1.0, rtol: f
     if len(tr.events["changed"]):
         return float(tr.events["changed"][0])
     return t_max if tr.status is FlowStatus.SUCCESS else 0.5 * tr.t_reached
+
+
+def positive_ncf_start(net: FeedForward, X: torch.Tensor, z: torch.Tensor, seed: int, radius: float = 1.0) -> torch.Tensor | None:
+    """radius·(a random unit u from seed), with W_L negated if N(u) < 0 (N is linear in W_L), so that the NCF flow from it
+    blows up (edc Lemma 2, P1); None when N(u) = 0 to rounding."""
+    u = net.random_unit(1, torch.Generator().manual_seed(seed))[0]
+    value = float(ncf(net, u, X, z))
+    if value < 0:
+        Ws = net.split(u)
+        u = net.flatten([*Ws[:-1], -Ws[-1]])
+        value = -value
+    if not value > 1e-12 * float(z.abs().sum()) * max(1.0, float(X.abs().max()) ** net.degree):
+        return None
+    return radius * u

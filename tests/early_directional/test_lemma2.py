@@ -8,8 +8,9 @@ import math
 
 import torch
 
-from theorems.early_directional.lemma2 import NCFBlowUp, _positive_start
+from theorems.early_directional.lemma2 import NCFBlowUp
 from verify.checker import Context, Verdict
+from verify.flow import positive_ncf_start
 from verify.ncf import ncf
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.profiles import profile
@@ -48,7 +49,7 @@ def test_the_start_has_positive_ncf_or_the_instance_is_undecided():
     problem, seed, _ = _instance()
     X, z = torch.as_tensor(problem.X, dtype=DTYPE), torch.as_tensor(problem.z, dtype=DTYPE)
     for s in range(5):
-        u0 = _positive_start(problem.net, X, z, s, 1.5)
+        u0 = positive_ncf_start(problem.net, X, z, s, 1.5)
         assert u0 is not None and float(ncf(problem.net, u0, X, z)) > 0 and math.isclose(float(u0.norm()), 1.5)
     zero = NCFProblem(problem.net, problem.data, 0, "given", z_array=torch.zeros(8).numpy())
     evidence = NCFBlowUp().claim((zero, seed, 1.0), Context())

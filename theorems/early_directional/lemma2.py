@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.evidence import at_least, at_most, relative
-from verify.flow import POTENTIAL, BlowUp, blow_up, blow_up_time_bound, ncf_flow, two_tolerances
+from verify.flow import POTENTIAL, BlowUp, blow_up, blow_up_time_bound, ncf_flow, positive_ncf_start, two_tolerances
 from verify.ncf import ncf, ncf_and_grad
 from verify.nets import DTYPE, EPS, FeedForward
 from verify.sphere import kkt_residual
@@ -121,7 +121,7 @@ class NCFBlowUp(Checker):
         X = torch.as_tensor(problem.X, dtype=DTYPE)
         z = torch.as_tensor(problem.z, dtype=DTYPE)
         L = net.degree
-        u0 = _positive_start(net, X, z, start_seed, radius)
+        u0 = positive_ncf_start(net, X, z, start_seed, radius)
         text = f"{problem}; start seed={start_seed}, ‖u0‖={radius:.4g}"
         if u0 is None:
             return Evidence.undecided("N(u0) = 0 for both signs of the last layer: the lemma's hypothesis fails", instance=text)
@@ -182,19 +182,6 @@ class NCFBlowUp(Checker):
                                DECADES[last], float(np.nanmax(fl)), fine.nfev + runs[RTOL].nfev)
         note = "" if converged else f"the reparametrised integration did not converge: {fine.message}"
         return Evidence(checked, m, instance=text, note=note)
-
-
-def _positive_start(net: FeedForward, X: torch.Tensor, z: torch.Tensor, seed: int, radius: float) -> torch.Tensor | None:
-    """radius·(a random unit u), with W_L negated if N(u) < 0 (N is linear in W_L); None when N(u) = 0."""
-    u = net.random_unit(1, torch.Generator().manual_seed(seed))[0]
-    value = float(ncf(net, u, X, z))
-    if value < 0:
-        Ws = net.split(u)
-        u = net.flatten([*Ws[:-1], -Ws[-1]])
-        value = -value
-    if not value > 1e-12 * float(z.abs().sum()) * max(1.0, float(X.abs().max()) ** net.degree):
-        return None
-    return radius * u
 
 
 def _quantities(checker: NCFBlowUp, net: FeedForward, X: torch.Tensor, z: torch.Tensor, bu: BlowUp, L: int, rho0: float,

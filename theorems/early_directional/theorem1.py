@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.evidence import FittedOrder, at_least, at_most, fitted_order, order_at_least
-from verify.flow import FlowStatus, blow_up, integrate, loss_flow, ncf_flow, training_start, two_tolerances
+from verify.flow import FlowStatus, blow_up, integrate, loss_flow, ncf_flow, positive_ncf_start, training_start, two_tolerances
 from verify.nets import DTYPE, Activation
 from verify.pursuit import loss_and_grad
 from verify.strategies import DEFAULT_FAMILIES, datasets, ncf_problems, seeds
@@ -125,14 +125,10 @@ class EarlyDirectionalConvergence(Checker):
         net, L = problem.net, problem.net.degree
         X, Y = torch.as_tensor(problem.X, dtype=DTYPE), torch.as_tensor(problem.z, dtype=DTYPE)
         text = f"{problem}; w0 seed={w0_seed}"
-        w0 = net.random_unit(1, torch.Generator().manual_seed(w0_seed))[0]
         ncf = ncf_flow(net, X, 2 * LOSS_SCALE * Y)
-        value = float(ncf.value_and_grad(w0[None])[0][0])
-        if value < 0:  # H is linear in the last layer: flipping it flips N
-            w0 = net.flatten([*net.split(w0)[:-1], -net.split(w0)[-1]])
-            value = -value
-        if not value > 1e-8 * float(Y.norm()):
-            return Evidence.undecided(f"N(w0) = {value:.3g}: not case (a)", instance=text)
+        w0 = positive_ncf_start(net, X, 2 * LOSS_SCALE * Y, w0_seed)  # a random unit w0, its last layer's sign making N(w0) > 0
+        if w0 is None:
+            return Evidence.undecided("N(w0) = 0: not case (a)", instance=text)
 
         limit = blow_up(ncf, w0, rtol=1e-10, atol=1e-12)
         if not limit.converged:
