@@ -151,7 +151,8 @@ class KKTPoint:
     hits: how many starts reached it; start: the kind of the first start that did; ranks, layer_norms:
     per weight matrix, the numerical rank (singular values above 1e-8 of the largest, with the floor
     ``residual``) and the squared Frobenius norm; active_neurons: per hidden layer, neurons with non-zero weights;
-    escape_directions: for smooth σ, the tangent directions of positive curvature (empty at a local maximum).
+    escape_directions: the tangent directions of positive curvature, steepest first (smooth σ: empty iff a local
+    maximum; kinked σ: those of the smooth piece autograd differentiates, used as escape starts only).
     """
 
     u: torch.Tensor
@@ -267,6 +268,7 @@ def kkt_points(
     max_points: int | None = None,
     group: float = 1e-3,
     escapes: bool = True,
+    lifts: bool = True,
 ) -> KKTPoints:
     """Certified, deduplicated KKT points of max zᵀH(X; u) s.t. ‖u‖ = 1.
 
@@ -276,12 +278,17 @@ def kkt_points(
     they compute on the data (outputs H(X; u) within ``group``, relative): starts that reach one point
     are counted as its hits and only the best of a group is polished onto an exact KKT point and
     certified (:func:`certify_kkt`, residual below ``tol``; when it fails, the group's next end is tried
-    once). Certified points whose outputs agree to ``same`` (relative) are one point: the permutations
+    once; a group within ``group`` of a point already certified only adds to its hits). Certified
+    points whose outputs agree to ``same`` (relative) are one point: the permutations
     of hidden neurons, and the continuum of parametrisations of one function (a neuron split into
     parallel copies), are not told apart. ``max_points``: stop after that many distinct certified
-    points (the best by value). ``escapes`` (smooth σ): every certified point that is a saddle of the
-    constrained problem (a tangent direction of positive curvature, :func:`ascent_directions`) seeds
-    two more starts, u ± 0.1·v along each such direction, ascended and certified the same way.
+    points (the best by value). ``escapes``: every certified point with a tangent direction of positive
+    curvature (:func:`ascent_directions`; for kinked σ, of the smooth piece autograd differentiates, so a
+    heuristic there and not a second-order certificate) seeds more starts: for the ``ESCAPE_POINTS`` best
+    such saddles, u ± 0.1·v along each of their ``ESCAPE_DIRECTIONS`` steepest such directions, ascended and
+    certified the same way. ``lifts``
+    (σ = max(x, αx), depth ≥ 3): the certified points of every net one hidden layer shallower are lifted
+    onto this net (:func:`lift`, the identity-layer lifts behind s2s Prop. 3.2) and added as starts.
     z has shape (n,) for a scalar output or (n, m) for m outputs.
 
     A "for all KKT points" statement checked on these is checked on the points reached: report
@@ -296,14 +303,19 @@ def kkt_points(
         init, kinds = _starts(net, X, restarts, generator)
     else:
         init, kinds = net.random_unit(restarts, generator, dev), ["uniform"] * restarts
+    if lifts:
+        lifted, lifted_kinds = _lifted_starts(net, X, z, restarts=restarts, steps=steps, seed=seed, device=dev)
+        if lifted_kinds:
+            init, kinds = torch.cat([init, lifted]), kinds + lifted_kinds
     collected = _Collector(net, X, z, positive_only=positive_only, tol=tol, same=same, group=group, max_points=max_points)
     collected.add(constrained_ncf_max(net, X, z, init=init, steps=steps, device=dev, certify=False), kinds)
-    if escapes and not net.activation.kinked:
-        # a certified saddle of the constrained problem has an ascent direction of positive curvature on the sphere:
-        # ascend again from u ± ε·v along each (the points a uniform start passes by, edc §5.3)
+    if escapes:
+        # a saddle of the constrained problem has an ascent direction of positive curvature on the sphere:
+        # ascend again from u ± ε·v along its steepest ones (the points a uniform start passes by, edc §5.3)
         escape_starts, escape_kinds = [], []
-        for n, point in enumerate(collected.points(), start=1):
-            for v in point.escape_directions:
+        saddles = sorted((p for p in collected.points() if p.escape_directions), key=lambda p: -p.value)
+        for n, point in enumerate(saddles[:ESCAPE_POINTS], start=1):
+            for v in point.escape_directions[:ESCAPE_DIRECTIONS]:
                 escape_starts += [point.u + ESCAPE_STEP * v, point.u - ESCAPE_STEP * v]
                 escape_kinds += [f"escape from saddle {n}"] * 2
         if escape_starts:
@@ -314,6 +326,87 @@ def kkt_points(
 
 
 ESCAPE_STEP = 0.1  # how far from a saddle, along a direction of positive curvature, an escape start lies
+ESCAPE_DIRECTIONS = 2  # escape starts per saddle: u ± ε·v along this many steepest directions
+ESCAPE_POINTS = 4  # saddles escaped from, the best by value
+
+
+def lift(shallow: FeedForward, u: torch.Tensor, layer: int) -> tuple[FeedForward, torch.Tensor]:
+    """Insert an identity hidden layer into a net with σ = max(x, αx) (p = 1), keeping its function.
+
+    The new hidden layer sits at position ``layer`` (1 ≤ layer ≤ depth of ``shallow``; layer ℓ reads the
+    output of layer ℓ − 1, the input for ℓ = 1) with width 2k, k the width it reads: since
+    σ(h) − σ(−h) = (1 + α)h,
+
+        W_ℓ = [I; −I],   W_{ℓ+1} = V_ℓ [I, −I]/(1 + α)
+
+    give W_{ℓ+1}σ(W_ℓ h) = V_ℓ h. For ReLU reading a hidden layer (h ≥ 0 already) W_ℓ = I, W_{ℓ+1} = V_ℓ
+    (width k). The layers are then rescaled to equal Frobenius norms (each layer is 1-homogeneous, so the
+    function is unchanged) and the point normalised: the start lies on the unit sphere with value
+    N(u)·(‖lifted‖)^{−L}, positive when N(u) is. Returns the deeper net (widths as small as the lift
+    needs) and the lifted unit point.
+    """
+    sigma = shallow.activation
+    if sigma.p != 1 or sigma.alpha == -1.0:
+        raise InputError(f"lift needs σ = max(x, αx) with α ≠ −1, got {sigma}")
+    if not 1 <= layer <= shallow.depth:
+        raise InputError(f"lift: layer must be in 1..{shallow.depth}, got {layer}")
+    V = shallow.split(u)
+    k = shallow.widths[layer - 1]
+    eye = torch.eye(k, dtype=u.dtype, device=u.device)
+    if sigma.alpha == 0.0 and layer > 1:
+        inserted, reader = eye, V[layer - 1]
+    else:
+        inserted = torch.cat([eye, -eye])
+        reader = V[layer - 1] @ torch.cat([eye, -eye], dim=1) / (1 + sigma.alpha)
+    Ws = V[: layer - 1] + [inserted, reader] + V[layer:]
+    widths = shallow.widths[:layer] + (inserted.shape[0],) + shallow.widths[layer:]
+    norms = torch.stack([W.norm() for W in Ws])
+    balance = norms.log().mean().exp() / norms  # product 1: the function is unchanged
+    deep = FeedForward(widths, sigma)
+    v = deep.flatten([W * c for W, c in zip(Ws, balance)])
+    return deep, v / v.norm()
+
+
+def _embed(small: FeedForward, u: torch.Tensor, net: FeedForward) -> torch.Tensor:
+    """A point of ``small`` as a point of ``net`` (same depth, widths at least as large): extra neurons zero."""
+    Ws = [torch.zeros(shape, dtype=u.dtype, device=u.device) for shape in net.shapes]
+    for W, V in zip(Ws, small.split(u)):
+        W[: V.shape[0], : V.shape[1]] = V
+    return net.flatten(Ws)
+
+
+def _lifted_starts(net: FeedForward, X: torch.Tensor, z: torch.Tensor, *, restarts: int, steps: int, seed: int,
+                   device: torch.device) -> tuple[torch.Tensor, list[str]]:
+    """Starts lifted from the certified KKT points of every net one hidden layer shallower (see :func:`lift`).
+
+    The shallower net drops hidden layer ℓ of ``net`` and keeps the other widths; its points (found by
+    :func:`kkt_points` from a quarter of the restarts, uniform ones, lifts included, so a depth-L net also
+    sees lifted depth-(L−2) points) are lifted back by an identity layer at ℓ wherever ``net``'s width ℓ holds it.
+    Empty unless σ = max(x, αx) and depth ≥ 3 (a depth-1 net is linear and has one maximum).
+    """
+    sigma = net.activation
+    starts: list[torch.Tensor] = []
+    kinds: list[str] = []
+    if sigma.p != 1 or sigma.alpha == -1.0 or net.depth < 3:
+        return torch.empty(0, net.n_params, dtype=DTYPE, device=device), kinds
+    for layer in range(1, net.depth):
+        reads = net.widths[layer - 1]
+        needed = reads if sigma.alpha == 0.0 and layer > 1 else 2 * reads
+        if net.widths[layer] < needed:
+            continue
+        shallow = FeedForward(net.widths[:layer] + net.widths[layer + 1:], sigma)
+        found = kkt_points(shallow, X, z, restarts=max(4, restarts // 4), steps=steps, seed=seed + layer, device=device,
+                           diversify=False, escapes=False, max_points=LIFTED_POINTS)
+        for point in found.points:
+            deep, v = lift(shallow, point.u, layer)
+            starts.append(_embed(deep, v, net))
+            kinds.append(f"lift of a depth-{shallow.depth} point (identity layer {layer})")
+    if not starts:
+        return torch.empty(0, net.n_params, dtype=DTYPE, device=device), kinds
+    return torch.stack(starts), kinds
+
+
+LIFTED_POINTS = 4  # certified points of each shallower net that are lifted
 
 
 class _Collector:
@@ -342,9 +435,13 @@ class _Collector:
                 match.append(i)
             else:
                 groups.append((key, [i]))
-        for _, members in groups:
+        for key, members in groups:
             if self.max_points is not None and len(self.found) >= self.max_points:
                 break
+            known = next((p for k, p in self.found if self._distance(key, k) <= self.group), None)
+            if known is not None:  # a later batch (escapes) back at a point already certified: no second polish
+                known.hits += len(members)
+                continue
             cert = None
             for i in members[:2]:
                 self.polished += 1
@@ -378,7 +475,7 @@ def _point(net: FeedForward, X: torch.Tensor, z: torch.Tensor, cert: Certificate
         sv = torch.linalg.svdvals(W)
         ranks.append(int((sv > max(1e-8 * float(sv[0]), 10 * cert.residual)).sum()) if float(sv[0]) > 0 else 0)
     active = tuple(int(((Ws[l].norm(dim=1) > 1e-8) | (Ws[l + 1].norm(dim=0) > 1e-8)).sum()) for l in range(net.depth - 1))
-    directions = [] if net.activation.kinked else ascent_directions(net, cert.u, X, z, cert.lam)
+    directions = ascent_directions(net, cert.u, X, z, cert.lam)
     return KKTPoint(cert.u, float(ncf(net, cert.u, X, z)), cert.lam, cert.residual, "Clarke" if net.activation.kinked else "smooth",
                     hits, start, tuple(ranks), tuple(float(W.square().sum()) for W in Ws), active, cert.grad, cert.tau,
                     directions)
@@ -390,11 +487,12 @@ def ascent_directions(net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: tor
 
     The Riemannian Hessian of N on the unit sphere at a KKT point is P(∇²N(u) − λI)P with P = I − uuᵀ; u is a
     second-order local maximum iff it is negative semi-definite on the tangent space. Its eigenvectors with
-    eigenvalue above ``relative``·|λ| are returned (empty: u is a local maximum to that precision).
+    eigenvalue above ``relative``·|λ| are returned, largest eigenvalue first (empty: u is a local maximum to
+    that precision). For kinked σ autograd differentiates the smooth piece at u (σ″ = 0 off the kink).
     """
     hessian = torch.autograd.functional.hessian(lambda w: ncf(net, w, X, z), u, vectorize=True)
     P = torch.eye(len(u), dtype=u.dtype, device=u.device) - torch.outer(u, u)
     values, vectors = torch.linalg.eigh(P @ (hessian - lam * torch.eye(len(u), dtype=u.dtype, device=u.device)) @ P)
-    return [vectors[:, i] for i in range(len(values)) if float(values[i]) > relative * abs(lam)]
+    return [vectors[:, i] for i in reversed(range(len(values))) if float(values[i]) > relative * abs(lam)]
 
 
