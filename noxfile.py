@@ -31,22 +31,18 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def verify(session: nox.Session) -> None:
-    """The whole catalogue, then every experiment, into reports/.
+    """The whole catalogue with its mutants and every experiment, into reports/ (`homcheck verify`).
 
-    Arguments after -- go to `homcheck run`; the experiments run at the scale matching the profile
-    (ci → ci, otherwise dev) with the same seed. Both run on one local Dask worker per CPU core unless
-    --workers or --scheduler says otherwise. Exit codes 1 (a FAIL) and 3 (INCONCLUSIVE) are
-    findings, not session errors: the reports say what they are.
+    Arguments after -- go to `homcheck verify`; the experiments run at the scale matching the profile
+    (ci → ci, otherwise dev) with the same seed, on the same pool as the checkers: one local Dask
+    worker per CPU core unless --workers or --scheduler says otherwise. Exit codes 1 (a FAIL) and
+    3 (INCONCLUSIVE) are findings, not session errors: the reports say what they are.
     """
     _install(session)
     args = list(session.posargs)
     if "--workers" not in args and "--scheduler" not in args:
         args += ["--workers", str(os.cpu_count() or 1)]
-    session.run("homcheck", "run", *args, success_codes=[0, 1, 3])
-    profile = args[args.index("--profile") + 1] if "--profile" in args else "dev"
-    shared = [a for flag in ("--seed", "--out", "--workers", "--scheduler") if flag in args
-              for a in (flag, args[args.index(flag) + 1])]
-    session.run("homcheck", "experiment", "--scale", "ci" if profile == "ci" else "dev", *shared)
+    session.run("homcheck", "verify", *args, success_codes=[0, 1, 3])
 
 
 @nox.session

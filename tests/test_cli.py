@@ -172,6 +172,35 @@ def test_workers_give_the_serial_run_s_reports_plugins_included(tmp_path, toys, 
     assert manifest["results"] == {"toy.true": "PASS", "toy.false": "FAIL", "toy.crash": "CRASHED"}
 
 
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_verify_runs_checkers_and_experiments_on_one_pool(tmp_path, toys, capsys, monkeypatch, workers):
+    monkeypatch.setenv("HOMCHECK_CACHE", str(tmp_path / "cache"))
+    argv = [*toys, "verify", "toy.true", "toy.false", "toy.mean", "--profile", "ci", "--out", str(tmp_path), "--no-progress",
+            "--workers", workers]
+    assert main(argv) == 1  # toy.false fails
+    err = capsys.readouterr().err
+    if workers == "2":
+        assert "2 checkers and 1 experiments on 2 local Dask worker processes" in err
+    assert "toy.mean         reproduced" in err and "toy.false        FAIL" in err
+    assert load_strict_json(tmp_path / "toy.mean.json")["scale"] == "ci"
+    manifest = load_strict_json(next((tmp_path / "runs").glob("*.json")))
+    assert manifest["command"] == "verify" and manifest["ids"] == ["toy.true", "toy.false", "toy.mean"]
+    assert manifest["results"] == {"toy.true": "PASS", "toy.false": "FAIL", "toy.mean": "reproduced"}
+    index = (tmp_path / "index.md").read_text()
+    assert "[toy.mean](toy.mean.md)" in index and "[toy.true](toy.true.md)" in index
+    check_report_directory(tmp_path)
+
+
+def test_verify_schedules_the_longest_known_task_first(tmp_path):
+    from verify.cli import expected_seconds
+
+    (tmp_path / "a.json").write_text(json.dumps({"profile": "dev", "duration_s": 5.0, "report_s": 1.0}))
+    (tmp_path / "e.json").write_text(json.dumps({"kind": "experiment", "scale": "dev", "run_s": 9.0, "report_s": 0.5}))
+    assert expected_seconds(tmp_path, "a", "dev") == 6.0 and expected_seconds(tmp_path, "e", "dev") == 9.5
+    assert expected_seconds(tmp_path, "a", "ci") == float("inf")  # another profile: unknown
+    assert expected_seconds(tmp_path, "missing", "dev") == float("inf")
+
+
 def test_mutants_command_exits_zero_when_all_killed(capsys):
     assert main(["mutants", "edc.lemma9", "--profile", "ci", "--no-progress"]) == 0
     assert "survived" not in capsys.readouterr().out

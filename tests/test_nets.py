@@ -91,3 +91,27 @@ def test_bad_input_is_a_one_line_input_error(make, message):
 def test_cuda_without_gpu_is_an_input_error():
     with pytest.raises(InputError, match="no CUDA device"):
         resolve_device("cuda")
+
+
+@pytest.mark.parametrize("alpha,p", [(0.0, 1), (0.5, 1), (2.0, 1), (1.0, 2), (0.0, 2), (-0.3, 3)])
+@pytest.mark.parametrize("widths", [(3, 4, 2), (3, 2, 3, 1), (2, 3, 2, 2, 3)])
+def test_the_written_out_pullback_is_autograd_s_vector_jacobian_product(alpha, p, widths):
+    net = FeedForward(widths, Activation(alpha, p))
+    g = torch.Generator().manual_seed(2)
+    X = torch.randn(7, widths[0], generator=g, dtype=torch.float64)
+    u = net.random_unit(3, g).requires_grad_(True)  # a batch of three parameter vectors
+    delta = torch.randn(3, 7, widths[-1], generator=g, dtype=torch.float64)
+    H, pullback = net.output_and_pullback(u.detach(), X)
+    expected = net(u, X)
+    (auto,) = torch.autograd.grad((delta * expected).sum(), u)
+    assert torch.allclose(H, expected.detach(), rtol=1e-13, atol=0)
+    assert torch.allclose(pullback(delta), auto, rtol=1e-11, atol=1e-13)
+
+
+def test_the_pullback_takes_autograd_s_value_at_a_kink():
+    net = FeedForward((2, 2, 1), Activation(0.0, 1))
+    u = torch.tensor([1.0, -1.0, 0.0, 1.0, 1.0, 1.0], dtype=torch.float64, requires_grad=True)
+    X = torch.tensor([[1.0, 1.0]], dtype=torch.float64)  # neuron 1 sits on its kink: h = 0
+    _, pullback = net.output_and_pullback(u.detach(), X)
+    (auto,) = torch.autograd.grad(net(u, X).sum(), u)
+    assert torch.equal(pullback(torch.ones(1, 1, dtype=torch.float64)), auto)

@@ -78,18 +78,26 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help=f"run the {what} on the existing Dask cluster at ADDRESS (e.g. tcp://host:8786)")
 
-    for name, help_text in (("run", "run checkers and write reports"), ("mutants", "check that every mutant is killed")):
+    for name, help_text in (("run", "run checkers and write reports"), ("mutants", "check that every mutant is killed"),
+                            ("verify", "every checker with its mutants and every experiment at the matching scale, "
+                                       "on one pool of workers (what `nox -s verify` runs)")):
         p = sub.add_parser(name, help=help_text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument("ids", nargs="*", help="checker ids (default: all)")
-        p.add_argument("--profile", choices=list(PROFILES), default="dev", help=f"Hypothesis profile: {profiles}")
+        p.add_argument("ids", nargs="*", help="checker ids (default: all)" if name != "verify" else
+                       "checker ids and experiment names (default: every checker and every experiment)")
+        p.add_argument("--profile", choices=list(PROFILES), default="dev",
+                       help=f"Hypothesis profile: {profiles}" + ("; experiments run at scale ci for ci, else dev"
+                                                                 if name == "verify" else ""))
         common(p)
         p.add_argument("--out", default="reports", help="report directory (default reports/)")
         p.add_argument("--no-progress", action="store_true", help="no progress bar (the per-checker lines stay)")
-        if name == "run":
-            p.add_argument("--no-mutants", action="store_true", help="skip the mutants (faster)")
+        if name in ("run", "verify"):
             p.add_argument("--replay", action="store_true",
                            help="first replay the failing examples saved for this checker, profile and seed (reported apart)")
-            parallel(p, "checkers")
+            parallel(p, "checkers" if name == "run" else "checkers and experiments")
+        if name == "run":
+            p.add_argument("--no-mutants", action="store_true", help="skip the mutants (faster)")
+        if name == "verify":
+            p.add_argument("--refresh", action="store_true", help="recompute experiments even when a cached result exists")
     exp = sub.add_parser("experiment", help="reproduce a paper's tables and figures and write their reports")
     exp.add_argument("names", nargs="*", help="experiment names (see `homcheck list`; default: all)")
     exp.add_argument("--scale", choices=SCALES, default="dev",
@@ -170,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        if args.command in ("run", "mutants", "experiment"):
+        if args.command in ("run", "mutants", "experiment", "verify"):
             out = writable_directory(args.out)
         if args.command == "list":
             return _list(args.plugin)
@@ -186,6 +194,17 @@ def _main(argv: list[str] | None) -> int:
             from verify.experiments import experiments, get_experiment
 
             chosen_experiments = [get_experiment(n) for n in args.names] or list(experiments().values())
+        elif args.command == "verify":
+            from verify.catalogue import select
+            from verify.experiments import experiments
+
+            known = experiments()
+            names = [n for n in args.ids if n in known]
+            ids = [i for i in args.ids if i not in known]
+            checkers = select(ids) if ids or not args.ids else []
+            chosen_experiments = [known[n] for n in names] if args.ids else list(known.values())
+            chosen = profile(args.profile)
+            args.no_mutants, args.scale = False, "ci" if args.profile == "ci" else "dev"
         else:
             from verify.catalogue import select
 
@@ -198,6 +217,8 @@ def _main(argv: list[str] | None) -> int:
         return _experiments(chosen_experiments, args, device, out)
     if args.command == "mutants":
         return _mutants(checkers, chosen, args, device, out)
+    if args.command == "verify":
+        return _run(checkers, chosen, args, device, out, chosen_experiments)
     return _run(checkers, chosen, args, device, out)
 
 
@@ -227,6 +248,15 @@ class CheckerDone:
     statuses: tuple[str, ...]
     line: str
     crash: str | None
+
+
+@dataclass
+class ExperimentDone:
+    """What one experiment's run sends back to the CLI: its reproduction status and the line to print."""
+
+    name: str
+    status: str
+    line: str
 
 
 def run_one_checker(checker_id: str, profile_name: str, seed: int, device: Any, out: Path, replay: bool, with_mutants: bool,
@@ -265,18 +295,54 @@ def run_one_checker(checker_id: str, profile_name: str, seed: int, device: Any, 
                        result.crash.error if result.crash is not None else None)
 
 
-def _run(checkers: list, chosen, args, device, out: Path) -> int:
-    from verify.report import RunManifest, new_run_id
+def run_one_task(kind: str, *args: Any) -> CheckerDone | ExperimentDone:
+    """One task on a worker pool: a checker (:func:`run_one_checker`) or an experiment (:func:`run_one_experiment`)."""
+    import warnings
+
+    from hypothesis.errors import HypothesisDeprecationWarning
+
+    # a Dask worker's own threads draw from the global `random` module while Hypothesis generates, which Hypothesis
+    # takes for a strategy using it; homcheck's random choices come from seeds (a serial run still shows a real misuse)
+    warnings.filterwarnings("ignore", "Do not use the `random` module inside strategies", HypothesisDeprecationWarning)
+    return run_one_checker(*args) if kind == "checker" else run_one_experiment(*args)
+
+
+def expected_seconds(out: Path, name: str, setting: str) -> float:
+    """How long a checker (``setting`` = its profile) or an experiment (its scale) took when its report in ``out`` was
+    written, for scheduling the longest first; infinity when unknown (an unknown task may be the longest)."""
+    import json
+
+    try:
+        data = json.loads((out / f"{name}.json").read_text())
+    except (OSError, ValueError):
+        return float("inf")
+    if data.get("kind") == "experiment":
+        same = data.get("scale") == setting  # run_s of a cached result is the time it once took
+        seconds = data.get("run_s", 0.0) + data.get("report_s", 0.0)
+    else:
+        same = data.get("profile") == setting
+        seconds = data.get("duration_s", 0.0) + data.get("report_s", 0.0)
+    return float(seconds) if same and isinstance(seconds, (int, float)) else float("inf")
+
+
+def _run(checkers: list, chosen, args, device, out: Path, experiments: list = ()) -> int:
+    """``homcheck run`` (checkers) and ``homcheck verify`` (checkers and ``experiments`` at ``args.scale``, one pool)."""
+    from verify.report import RunManifest, new_run_id, write_index
     from verify.runner import versions
     from verify.sweep import Cluster, run_tasks
 
     with_mutants = not args.no_mutants
     cluster = Cluster(args.workers, args.scheduler)
-    manifest = RunManifest(new_run_id(), "run", [c.id for c in checkers], chosen.name, args.seed, str(device), versions(),
-                           time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    manifest = RunManifest(new_run_id(), args.command, [c.id for c in checkers] + [e.name for e in experiments], chosen.name,
+                           args.seed, str(device), versions(), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     manifest.write(out)
     t_run = time.perf_counter()
     verdicts, statuses = [], []
+    crashed_experiments = False
+
+    def experiment_done(done: ExperimentDone) -> None:
+        _say(done.line)
+        manifest.results[done.name] = done.status
 
     def finished(done: CheckerDone) -> None:
         _say(done.line)
@@ -295,39 +361,60 @@ def _run(checkers: list, chosen, args, device, out: Path) -> int:
             bar.set_description(checker.id)
             finished(run_one_checker(checker.id, chosen.name, args.seed, device, out, args.replay, with_mutants,
                                      manifest.run_id, progress=bar.update))
+        bar.close()
+        for experiment in experiments:
+            _say(f"{experiment.name:<16} started at scale {args.scale}")
+            try:
+                experiment_done(run_one_experiment(experiment.name, args.scale, args.seed, device, out, args.refresh))
+            except Exception as exc:  # a defect of that experiment: say so, go on with the others
+                _say(f"{experiment.name:<16} CRASHED: {type(exc).__name__}: {exc}")
+                crashed_experiments = True
     else:
-        _say(f"{len(checkers)} checkers on {cluster.describe()}")
-        bar = _progress_bar(len(checkers), args.no_progress)
-        tasks = {c.id: (c.id, chosen.name, args.seed, str(device), out.resolve(), args.replay, with_mutants, manifest.run_id,
-                        tuple(args.plugin), tuple(sys.path)) for c in checkers}
+        what = f"{len(checkers)} checkers" + (f" and {len(experiments)} experiments" if experiments else "")
+        _say(f"{what} on {cluster.describe()}")
+        bar = _progress_bar(len(checkers) + len(experiments), args.no_progress)
+        shared = (args.seed, str(device), out.resolve())
+        tasks = {c.id: ("checker", c.id, chosen.name, *shared, args.replay, with_mutants, manifest.run_id, tuple(args.plugin),
+                        tuple(sys.path)) for c in checkers}
+        tasks |= {e.name: ("experiment", e.name, args.scale, *shared, args.refresh, tuple(args.plugin), tuple(sys.path))
+                  for e in experiments}
+        # longest first (by the reports already in --out): the pool then ends with short tasks, not one long one
+        order = sorted(tasks, key=lambda key: -expected_seconds(out, key, tasks[key][2]))
 
         def collected(outcome) -> None:
+            nonlocal crashed_experiments
             bar.update(1)
             if outcome.ok:
-                finished(outcome.value)
+                experiment_done(outcome.value) if isinstance(outcome.value, ExperimentDone) else finished(outcome.value)
+            elif tasks[outcome.key][0] == "experiment":  # a defect of that experiment: say so, go on with the others
+                _say(f"{outcome.key:<16} CRASHED: {outcome.error}")
+                crashed_experiments = True
             else:  # the worker itself failed (not the checker: its crashes come back as CRASHED reports)
                 finished(CheckerDone(outcome.key, "CRASHED", (), f"{outcome.key:<16} CRASHED in its worker", outcome.error))
 
-        run_tasks(run_one_checker, tasks, cluster, on_done=collected)
-    bar.close()
+        run_tasks(run_one_task, {key: tasks[key] for key in order}, cluster, on_done=collected)
+        bar.close()
+    if experiments:
+        write_index(out)
     manifest.finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     manifest.duration_s = round(time.perf_counter() - t_run, 3)
     manifest.write(out)
     print(f"index: {out / 'index.md'} (run {manifest.run_id}, {manifest.duration_s:.1f} s)")
-    return exit_code(verdicts, statuses)
+    code = exit_code(verdicts, statuses)
+    return 4 if crashed_experiments and code in (0, 3) else code
 
 
 def run_one_experiment(name: str, scale: str, seed: int, device: Any, out: Path, refresh: bool,
-                       plugins: tuple[str, ...] = (), sys_path: tuple[str, ...] = ()) -> str:
-    """Run one experiment and write its report (here or in a Dask worker); the line the CLI prints."""
+                       plugins: tuple[str, ...] = (), sys_path: tuple[str, ...] = ()) -> ExperimentDone:
+    """Run one experiment and write its report (here or in a Dask worker)."""
     from verify.experiments import get_experiment, run_experiment
 
     sys.path[:0] = [p for p in sys_path if p not in sys.path]
     _load(list(plugins))
     done = run_experiment(get_experiment(name), scale=scale, seed=seed, device=device, out_dir=out, refresh=refresh,
                           say=_say)
-    return (f"{name:<16} {done.status}: computing {done.run_s:.1f} s" + (" (cached)" if done.cached else "")
-            + f" + report {done.report_s:.1f} s → {done.markdown}")
+    return ExperimentDone(name, done.status, f"{name:<16} {done.status}: computing {done.run_s:.1f} s"
+                          + (" (cached)" if done.cached else "") + f" + report {done.report_s:.1f} s → {done.markdown}")
 
 
 def _experiments(chosen: list, args, device, out: Path) -> int:
@@ -344,7 +431,7 @@ def _experiments(chosen: list, args, device, out: Path) -> int:
     def collected(outcome) -> None:
         nonlocal crashed
         if outcome.ok:
-            _say(outcome.value)
+            _say(outcome.value.line)
         else:  # a defect of that experiment: say so, go on with the others
             _say(f"{outcome.key:<16} CRASHED: {outcome.error}")
             crashed = True

@@ -29,9 +29,9 @@ def _as_column(z: torch.Tensor) -> torch.Tensor:
 
 
 def ncf_and_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N(u), ∇N(u)) for a batch of parameter vectors, in one autograd pass."""
-    with torch.enable_grad():
-        u = u.detach().requires_grad_(True)
-        value = ncf(net, u, X, z)
-        (grad,) = torch.autograd.grad(value.sum(), u)
-    return value.detach(), grad
+    """(N(u), ∇N(u)) for a batch of parameter vectors: one forward and one backward pass written out
+    (:meth:`FeedForward.output_and_pullback`; ∂N/∂H = z), detached from any autograd graph."""
+    with torch.no_grad():
+        H, pullback = net.output_and_pullback(u, X)
+        z = _as_column(z)
+        return (z * H).sum(dim=(-2, -1)), pullback(z.expand_as(H))

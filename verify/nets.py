@@ -16,7 +16,7 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -146,6 +146,39 @@ class FeedForward:
     def __call__(self, u: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
         """H(X; u) of shape (*B, n, m)."""
         return self.preactivations(u, X)[-1]
+
+    def output_and_pullback(self, u: torch.Tensor, X: torch.Tensor
+                            ) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+        """(H(X; u), pullback): one forward pass, and pullback(δ) = ∂⟨δ, H⟩/∂u (*B, n_params) for an output
+        cotangent δ of H's shape (*B, n, m), by backpropagation written out (no autograd graph):
+
+            δ_L = δ,   ∂/∂W_l = δ_lᵀ σ(h_{l−1}),   δ_{l−1} = (δ_l W_l) ⊙ σ′(h_{l−1}),   σ(h_0) := X,
+
+        with σ′ as :meth:`Activation.value_and_derivative` defines it (the value autograd gives, the mean slope at
+        a kink for p = 1). The flows' and gradient descent's hot loops; about twice as fast as autograd on small
+        nets. Tested against autograd.
+        """
+        if X.shape[-1] != self.widths[0]:
+            raise InputError(f"data has {X.shape[-1]} features, the network expects d = {self.widths[0]}")
+        Ws = self.split(u)
+        acts, slopes = [X], []
+        h = X
+        for l, W in enumerate(Ws, start=1):
+            h = acts[-1] @ W.transpose(-1, -2)
+            if l < self.depth:
+                a, slope = self.activation.value_and_derivative(h)
+                acts.append(a)
+                slopes.append(slope)
+
+        def pullback(delta: torch.Tensor) -> torch.Tensor:
+            grads = [None] * self.depth
+            for l in range(self.depth, 0, -1):
+                grads[l - 1] = delta.transpose(-1, -2) @ acts[l - 1]
+                if l > 1:
+                    delta = (delta @ Ws[l - 1]) * slopes[l - 2]
+            return torch.cat([g.reshape(*g.shape[:-2], -1) for g in grads], dim=-1)
+
+        return h, pullback
 
     def random_unit(self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
         """``batch`` parameter vectors uniform on the unit sphere Σ‖W_l‖²_F = 1."""

@@ -97,28 +97,12 @@ def squared_loss(net: FeedForward, u: torch.Tensor, X: torch.Tensor, Y: torch.Te
 def loss_and_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, Y: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(L(W), ∇L(W)) for L = scale·‖Y − H(X;W)‖²_F, batched over leading dims of u (*B, n_params).
 
-    Backpropagation written out (one forward, one backward pass, no autograd graph): GD is NP's hot loop
+    One forward and one backward pass written out (:meth:`FeedForward.output_and_pullback`): GD is NP's hot loop
     and this is several times faster than autograd on the small nets NP grows (benchmarks/neuron_pursuit.py).
-    Tested against autograd.
     """
-    Ws = net.split(u)
-    acts, slopes = [X], []
-    h = X
-    for l, W in enumerate(Ws, start=1):
-        h = acts[-1] @ W.transpose(-1, -2)
-        if l < net.depth:
-            a, slope = net.activation.value_and_derivative(h)
-            acts.append(a)
-            slopes.append(slope)
-    residual = h - Y
-    loss = scale * (residual**2).sum(dim=(-2, -1))
-    delta = (2 * scale) * residual  # ∂L/∂h_L
-    grads = [None] * net.depth
-    for l in range(net.depth, 0, -1):
-        grads[l - 1] = delta.transpose(-1, -2) @ acts[l - 1]
-        if l > 1:
-            delta = (delta @ Ws[l - 1]) * slopes[l - 2]
-    return loss, net.flatten(grads)
+    H, pullback = net.output_and_pullback(u, X)
+    residual = H - Y
+    return scale * (residual**2).sum(dim=(-2, -1)), pullback((2 * scale) * residual)  # ∂L/∂H = 2·scale·(H − Y)
 
 
 @dataclass

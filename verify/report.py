@@ -29,7 +29,8 @@ RUNS = "runs"
 
 @dataclass
 class RunManifest:
-    """One invocation of ``homcheck run``: what was asked, with which versions, and when."""
+    """One invocation of ``homcheck run`` or ``homcheck verify``: what was asked (checker ids, then experiment
+    names), with which versions, and when; results map each to its verdict or reproduction status."""
 
     run_id: str
     command: str

@@ -1,10 +1,12 @@
-"""Toy checkers whose truth is known, registered as a plugin (``homcheck --plugin homcheck_toys``)."""
+"""Toy checkers whose truth is known and a toy experiment, registered as a plugin (``homcheck --plugin homcheck_toys``)."""
 
 import math
+import random
 
 from hypothesis import strategies as st
 
 from verify.checker import Checker, Entry, Evidence, Mutant, register
+from verify.experiments import Experiment, ExperimentReport, Outcome, register_experiment
 
 
 class _Square(Checker):
@@ -54,3 +56,20 @@ class Crashing(_Square):
         if abs(x) > 1e-3 or self.lower > 0:
             raise ZeroDivisionError("toy defect")
         return super().claim(x, ctx)
+
+
+@register_experiment
+class MeanOfUniforms(Experiment):
+    """The mean of n uniform draws is below 1 (always reproduced)."""
+
+    name, title, source = "toy.mean", "a toy figure", "toy Figure 1"
+    settings_text = "n draws of U(0, 1)"
+
+    def run(self, scale, seed, device):
+        rng = random.Random(seed)
+        return [rng.random() for _ in range({"ci": 3, "dev": 10, "paper": 100}[scale])]
+
+    def report(self, result, figure_dir):
+        mean = sum(result) / len(result)
+        return ExperimentReport(f"mean of {len(result)} draws: {mean:.3f}",
+                                outcomes=[Outcome("mean is below 1", "< 1", f"{mean:.3f}", mean < 1)])

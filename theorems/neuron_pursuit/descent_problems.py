@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning
 
 from verify.nets import Activation, FeedForward
 from verify.pursuit import NeuronPursuitRegressor
@@ -67,4 +69,6 @@ def descent_run(problem: DescentProblem, device: str) -> NeuronPursuitRegressor:
     X, y = problem.arrays
     alpha, p = DESCENT_ACTIVATIONS[problem.activation]
     est = NeuronPursuitRegressor(problem.depth, alpha, p, **DESCENT_SETTINGS, random_state=problem.teacher_seed, device=device)
-    return est.fit(X, y)
+    with warnings.catch_warnings():  # a stop is recorded in est.stop_reason_ and reported; no console noise
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
