@@ -1,4 +1,4 @@
-"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; none covered yet.
+"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; Appendix G checked.
 
 From the digest ../shared/spec/two_homogeneous.md (§2 catalogue, §3 closed-form examples, §4
 experiments, §5 claims C1–C29). Definitions 4.1 and A.1 and Assumptions 1–3 (preconditions) are not
@@ -58,11 +58,12 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
                                     f"against the residual NCF; {SMALL_INIT}"),
     Item("Lemma E.1", note=f"branching of the flow of u1|u2| from (1, 0): a one-parameter family of solutions (C20); {FLOW}"),
     Item("Lemma E.2", note=f"every start off {{u2 = 0, u1 > 0}} is non-branching; closed forms per case (C21); {FLOW}"),
-    Item("Appendix G.1 example", note="symmetric data, squared leaky ReLU: KKT points are eigenvectors of M only with "
-                                      "mirrored labels kept (the printed identity is false, C15–C16); sympy + eigen checker "
-                                      "would do"),
-    Item("Appendix G.2 example", note="symmetric data, two-layer leaky ReLU: the KKT families and the max value "
-                                      "|1+α|‖q‖/2 (C17); a closed-form checker would do"),
+    Item("Appendix G.1 example", checker="dc2.appendixG",
+         note="symmetric data, squared leaky ReLU: N = (1+α²)uᵀMu, KKT points = eigenvectors of M, u(t) = expm(2(1+α²)Mt)u0, "
+              "with mirrored labels kept; the printed reading (labels flipped) is a mutant that fails (C15–C16)"),
+    Item("Appendix G.2 example", checker="dc2.appendixG",
+         note="symmetric data, two-layer leaky ReLU: the KKT family 2 with v*² = 1/2 (printed 1/√2: a mutant), the maximum "
+              "|1+α|‖q‖/2, the hyperbolic NCF flow and the conserved v² − ‖u‖² (C17)"),
     Item("Lemma H.1", note="non-zero KKT points of the one-neuron two-layer NCF have |v*| = ‖u*‖ = 1/√2 (C18); a "
                            "checker on constructed KKT points would do"),
     Item("Lemma I.1", note="0 ∈ ∂g(1, 0) for g = (u1|u2| − 1)² with large nearby gradients, ‖∇g(u_δ)‖ >= 1.78 (C22); "
