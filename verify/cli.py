@@ -378,8 +378,9 @@ def _run(checkers: list, chosen, args, device, out: Path, experiments: list = ()
                         tuple(sys.path)) for c in checkers}
         tasks |= {e.name: ("experiment", e.name, args.scale, *shared, args.refresh, tuple(args.plugin), tuple(sys.path))
                   for e in experiments}
-        # longest first (by the reports already in --out): the pool then ends with short tasks, not one long one
-        order = sorted(tasks, key=lambda key: -expected_seconds(out, key, tasks[key][2]))
+        # longest first (by the reports already in --out): the pool then ends with short tasks, not one long one;
+        # unknown ones first, experiments (whole reproductions, usually the longest) before checkers
+        order = sorted(tasks, key=lambda key: (-expected_seconds(out, key, tasks[key][2]), tasks[key][0] == "checker"))
 
         def collected(outcome) -> None:
             nonlocal crashed_experiments
