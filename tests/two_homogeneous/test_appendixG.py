@@ -37,3 +37,9 @@ def test_the_printed_v_star_is_not_a_kkt_point():
     evidence = printed.claim(MirroredData("G.2", 3, 2, 0.1, 3), Context())
     assert printed.decide(evidence) is Verdict.FAIL and math.isclose(evidence.measurements.closed_form_max,
                                                                     evidence.measurements.best_certified, rel_tol=1e-9)
+
+
+def test_a_singular_m_has_kkt_eigenvectors_of_eigenvalue_zero():
+    # d > n/2: M = Σ y_i x_i x_iᵀ has a null space; its eigenvectors are KKT points with λ* = 0 (found by dev, seed 0)
+    checker = MirroredDataClosedForms()
+    assert checker.decide(checker.claim(MirroredData("G.1", 2, 4, 0.5, 0), Context())) is Verdict.PASS

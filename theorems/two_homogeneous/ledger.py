@@ -1,4 +1,4 @@
-"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; Appendix G checked.
+"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; Appendix G and Lemmas E.1/E.2 checked.
 
 From the digest ../shared/spec/two_homogeneous.md (§2 catalogue, §3 closed-form examples, §4
 experiments, §5 claims C1–C29). Definitions 4.1 and A.1 and Assumptions 1–3 (preconditions) are not
@@ -56,8 +56,13 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
                            f"T6); {SMALL_INIT}"),
     Item("Figure 4", "figure", note=f"near the D.3 saddle: loss, distance from the saddle, the small neurons' angles "
                                     f"against the residual NCF; {SMALL_INIT}"),
-    Item("Lemma E.1", note=f"branching of the flow of u1|u2| from (1, 0): a one-parameter family of solutions (C20); {FLOW}"),
-    Item("Lemma E.2", note=f"every start off {{u2 = 0, u1 > 0}} is non-branching; closed forms per case (C21); {FLOW}"),
+    Item("Lemma E.1", checker="dc2.lemmaE1",
+         note="branching of the flow of u1|u2| from (c, 0): the family escaping at any T solves the inclusion, the limit "
+              "direction (1, s)/√2 and the distance √(2 − √2) at a horizon before the escape (C20)"),
+    Item("Lemma E.2", checker="dc2.lemmaE2",
+         note="every start off {u2 = 0, u1 > 0} is non-branching: the integrated flow equals the closed form of each of the "
+              "proof's four cases within 1e-9, case 3 rests at (−√(z1² − z2²), 0) from t̄ = artanh(|z2|/|z1|), u1² − u2² "
+              "conserved (C21)"),
     Item("Appendix G.1 example", checker="dc2.appendixG",
          note="symmetric data, squared leaky ReLU: N = (1+α²)uᵀMu, KKT points = eigenvectors of M, u(t) = expm(2(1+α²)Mt)u0, "
               "with mirrored labels kept; the printed reading (labels flipped) is a mutant that fails (C15–C16)"),
