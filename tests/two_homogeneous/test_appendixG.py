@@ -4,15 +4,12 @@ import math
 
 from theorems.two_homogeneous.appendixG import MirroredData, MirroredDataClosedForms
 from verify.checker import Context, Verdict
-from verify.profiles import profile
-from verify.runner import run_checker
+
+from ..ci_run import passes_ci_with_every_mutant_killed
 
 
 def test_ci_pass_and_every_mutant_killed():
-    result = run_checker(MirroredDataClosedForms(), profile=profile("ci"), seed=0)
-    assert result.verdict == "PASS", result.notes
-    assert all(o.holds for o in result.obligations)
-    assert all(m.killed for m in result.mutants), [(m.name, m.status, m.detail) for m in result.mutants]
+    passes_ci_with_every_mutant_killed(MirroredDataClosedForms())
 
 
 def test_the_flows_agree_with_their_closed_forms_to_1e_9():

@@ -2,14 +2,12 @@
 
 from theorems.two_homogeneous.lemmaE1 import TAU, BranchingAbsProduct, BranchingInstance
 from verify.checker import Context, Mutant, Verdict
-from verify.profiles import profile
-from verify.runner import run_checker
+
+from ..ci_run import passes_ci_with_every_mutant_killed
 
 
 def test_ci_pass_and_every_mutant_killed():
-    result = run_checker(BranchingAbsProduct(), profile=profile("ci"), seed=0)
-    assert result.verdict == "PASS", result.notes
-    assert all(m.killed for m in result.mutants), [(m.name, m.status, m.detail) for m in result.mutants]
+    passes_ci_with_every_mutant_killed(BranchingAbsProduct())
 
 
 def test_a_wrong_branch_violates_the_inclusion_on_the_grid():

@@ -8,14 +8,12 @@ import pytest
 from theorems.two_homogeneous.abs_product import case, hitting_time, solution
 from theorems.two_homogeneous.lemmaE2 import AbsProductStarts, NonBranchingAbsProduct
 from verify.checker import Context, Verdict
-from verify.profiles import profile
-from verify.runner import run_checker
+
+from ..ci_run import passes_ci_with_every_mutant_killed
 
 
 def test_ci_pass_and_every_mutant_killed():
-    result = run_checker(NonBranchingAbsProduct(), profile=profile("ci"), seed=0)
-    assert result.verdict == "PASS", result.notes
-    assert all(m.killed for m in result.mutants), [(m.name, m.status, m.detail) for m in result.mutants]
+    passes_ci_with_every_mutant_killed(NonBranchingAbsProduct())
 
 
 @pytest.mark.parametrize("z,at_3", [((0.0, 1.0), (10.017875, 10.067662)), ((2.0, 0.5), (25.144261, 25.069581)),
