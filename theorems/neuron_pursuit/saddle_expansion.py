@@ -23,6 +23,7 @@ import torch
 from sympy.polys.rings import ring
 
 from theorems.neuron_pursuit.sparse_saddle import SaddleProblem, symbolic_saddle
+from verify.evidence import fitted_order
 from verify.nets import DTYPE, EPS, Activation, FeedForward
 from verify.precise import mp_output, mp_split, to_mp
 from verify.saddle import SaddleExpansion, SaddlePartition
@@ -196,7 +197,7 @@ class OrderFit:
         if not keep.any():
             self.status = "exact"
             return self
-        x, y = np.log10(self.deltas[keep]), np.log10(self.remainders[keep])
+        x = np.log10(self.deltas[keep])
         if keep.sum() < 3 or x.max() - x.min() < 1 - 1e-9:
             # too few resolved points for a fit. If the resolved ones are the largest δ and the remainder then
             # drops below rounding, its local order is at least that of the drop to the rounding level
@@ -209,12 +210,9 @@ class OrderFit:
                 self.status = "unresolved"
             return self
         window = x <= x.min() + FIT_DECADES + 1e-9  # the smallest resolved decade
-        x, y = x[window], y[window]
-        xc = x - x.mean()
-        self.slope = float((xc * y).sum() / (xc**2).sum())
-        residual = y - y.mean() - self.slope * xc
-        self.stderr = float(np.sqrt((residual**2).sum() / (len(x) - 2) / (xc**2).sum()))
-        self.bias_ratio = slope_bias_ratio(x)
+        fit = fitted_order(self.deltas[keep][window], self.remainders[keep][window])
+        self.slope, self.stderr = fit.slope, fit.stderr
+        self.bias_ratio = slope_bias_ratio(x[window])
         return self
 
 

@@ -1,4 +1,4 @@
-"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; Appendix G, Lemmas C.4, E.1, E.2 checked.
+"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; Appendix G, Lemmas C.3, C.4, E.1, E.2 checked.
 
 From the digest ../shared/spec/two_homogeneous.md (§2 catalogue, §3 closed-form examples, §4
 experiments, §5 claims C1–C29). Definitions 4.1 and A.1 and Assumptions 1–3 (preconditions) are not
@@ -46,7 +46,9 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
     Item("Lemma C.1", note=f"stability of perturbed inclusions (Filippov): sup-distance → 0 linearly in the "
                            f"perturbation for smooth H; {FLOW}"),
     Item("Lemma C.2", note="sᵀu = 2N(u), ∂N(cu) = c∂N(u) (C2 for the NCF); a direct checker would do"),
-    Item("Lemma C.3", note=f"the NCF flow never reaches 0; envelopes ‖u0‖²e^(∓4β‖z‖t) (C10); {FLOW}"),
+    Item("Lemma C.3", checker="dc2.lemmaC3",
+         note="the NCF flow never reaches 0: ‖u0‖²e^(−4β‖z‖t) ≤ ‖u(t)‖² ≤ ‖u0‖²e^(4β‖z‖t) with β bracketed on the circle, "
+              "on random starts and on the two starts where the envelopes are tight (C10)"),
     Item("Lemma C.4", checker="dc2.lemmaC4",
          note="along NCF flows of two-layer (leaky) ReLU nets: N(t) − N(t0) = ∫‖u̇‖², ‖u(t)‖² − ‖u(t0)‖² = 4∫N, and N, ‖u‖ "
               "non-decreasing once N ≥ 0 (sliding trajectories undecided from the slide on)"),
