@@ -1,8 +1,18 @@
 """dc2 — Directional Convergence near Small Initialisations and Saddles in Two-Homogeneous NNs (Kumar & Haupt).
 
-Checkers: dc2.appendixG (the closed forms of Appendix G), dc2.lemmaC3 and dc2.lemmaC4 (envelopes and monotonicity along
-the NCF flow), dc2.lemmaE1 and dc2.lemmaE2 (the flow of u1|u2|: branching and non-branching starts); the ledger lists
-every numbered result and what the others wait on.
+Checkers: dc2.appendixG (the closed forms of Appendix G), dc2.lemmaC3, dc2.lemmaC4 and dc2.lemmaC6 (envelopes,
+monotonicity and the normalised NCF along the NCF flow), dc2.lemmaE1 and dc2.lemmaE2 (the flow of u1|u2|: branching and
+non-branching starts), dc2.lemmaI1 (a non-smooth saddle); the ledger lists every numbered result and what the others
+wait on.
 """
 
-from theorems.two_homogeneous import appendixG, ledger, lemmaC3, lemmaC4, lemmaE1, lemmaE2  # noqa: F401
+from theorems.two_homogeneous import (  # noqa: F401
+    appendixG,
+    ledger,
+    lemmaC3,
+    lemmaC4,
+    lemmaC6,
+    lemmaE1,
+    lemmaE2,
+    lemmaI1,
+)

@@ -1,6 +1,7 @@
-"""dc2 Appendix E: f(u1, u2) = u1|u2|, its Clarke subdifferential and the closed-form solutions of u̇ ∈ ∂f(u).
+"""dc2 Appendices E and I: f(u1, u2) = u1|u2|, its Clarke subdifferential and the closed-form solutions of u̇ ∈ ∂f(u).
 
-Shared by lemmaE1.py (branching from {u2 = 0, u1 > 0}) and lemmaE2.py (non-branching everywhere else). Digest
+Shared by lemmaE1.py (branching from {u2 = 0, u1 > 0}), lemmaE2.py (non-branching everywhere else) and, through
+g = (f − 1)², lemmaI1.py / lemmaI2.py (a non-smooth saddle). Digest
 ../shared/spec/two_homogeneous.md §3.3.
 
     ∂f(u) = {(|u2|, u1·g) : g ∈ ∂|u2|},   ∂|u2| = {sign u2} for u2 ≠ 0 and [−1, 1] at u2 = 0.
@@ -85,3 +86,8 @@ def branch_velocity(c: float, escape_time: float, sign: float, t: float) -> np.n
     if t <= escape_time:
         return np.zeros(2)
     return c * np.array([math.sinh(t - escape_time), sign * math.cosh(t - escape_time)])
+
+
+def g(u: torch.Tensor) -> torch.Tensor:
+    """(u1|u2| − 1)² (dc2 Appendix I, descent flow): (f − 1)², batched over rows."""
+    return (f(u) - 1) ** 2

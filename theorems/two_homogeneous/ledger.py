@@ -1,4 +1,4 @@
-"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; Appendix G, Lemmas C.3, C.4, E.1, E.2 checked.
+"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; nine items checked so far.
 
 From the digest ../shared/spec/two_homogeneous.md (§2 catalogue, §3 closed-form examples, §4
 experiments, §5 claims C1–C29). Definitions 4.1 and A.1 and Assumptions 1–3 (preconditions) are not
@@ -53,8 +53,9 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
          note="along NCF flows of two-layer (leaky) ReLU nets: N(t) − N(t0) = ∫‖u̇‖², ‖u(t)‖² − ‖u(t0)‖² = 4∫N, and N, ‖u‖ "
               "non-decreasing once N ≥ 0 (sliding trajectories undecided from the slide on)"),
     Item("Lemma C.5", note="KKT multiplier λ* = 2N(u*) (C11); a checker on certified KKT points would do"),
-    Item("Lemma C.6", note="the normalised NCF Ñ and its min-norm subgradient (C12; the printed norm expansion is wrong, "
-                           "T4); a sympy obligation plus autograd would do"),
+    Item("Lemma C.6", checker="dc2.lemmaC6",
+         note="∇Ñ = (I − uuᵀ/‖u‖²)∇N/‖u‖², ∇Ñ·u = 0 and ‖∇Ñ‖² = ‖∇N‖²/‖u‖⁴ − 4N²/‖u‖⁶; the printed expansion (+4N²/‖u‖⁸, "
+              "T4) is a mutant that fails"),
     Item("Lemma C.7", note=f"uniform lower bound on ‖u‖ when the flow does not vanish (constructive η, T); {FLOW}"),
     Item("Lemma D.1", note=f"approximate dynamics near a saddle: sup Z(t)/δ² bounded, ‖w_z/δ − u‖ → 0 (C26; constants "
                            f"T6); {SMALL_INIT}"),
@@ -75,8 +76,9 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
               "|1+α|‖q‖/2, the hyperbolic NCF flow and the conserved v² − ‖u‖² (C17)"),
     Item("Lemma H.1", note="non-zero KKT points of the one-neuron two-layer NCF have |v*| = ‖u*‖ = 1/√2 (C18); a "
                            "checker on constructed KKT points would do"),
-    Item("Lemma I.1", note="0 ∈ ∂g(1, 0) for g = (u1|u2| − 1)² with large nearby gradients, ‖∇g(u_δ)‖ >= 1.78 (C22); "
-                           "exact values, a direct checker would do"),
+    Item("Lemma I.1", checker="dc2.lemmaI1",
+         note="0 ∈ ∂g(1, 0) = {0} × [−2, 2] for g = (u1|u2| − 1)², ‖∇g(1 + δ, δ)‖ ≥ 2(1+δ)(1 − δ(1+δ)) ≥ 1.78 and the ratio of "
+              "(15) → −∞ (C22; the printed orientation, T5, is a mutant that fails)"),
     Item("Lemma I.2", note=f"fast escape from the non-smooth saddle: ‖u_δ(0.1) − (1, 0)‖ >= 0.09 (C23); {FLOW}"),
     Item("Lemma J.1", note="closure of derivative constraints (Filippov), quoted (illustrative only)"),
 )))
