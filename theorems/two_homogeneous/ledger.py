@@ -1,4 +1,4 @@
-"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; nine items checked so far.
+"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; eight items checked so far.
 
 From the digest ../shared/spec/two_homogeneous.md (§2 catalogue, §3 closed-form examples, §4
 experiments, §5 claims C1–C29). Definitions 4.1 and A.1 and Assumptions 1–3 (preconditions) are not
