@@ -1,4 +1,4 @@
-"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; eight items checked so far.
+"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; nine items checked so far.
 
 From the digest ../shared/spec/two_homogeneous.md (§2 catalogue, §3 closed-form examples, §4
 experiments, §5 claims C1–C29). Definitions 4.1 and A.1 and Assumptions 1–3 (preconditions) are not
@@ -79,6 +79,8 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
     Item("Lemma I.1", checker="dc2.lemmaI1",
          note="0 ∈ ∂g(1, 0) = {0} × [−2, 2] for g = (u1|u2| − 1)², ‖∇g(1 + δ, δ)‖ ≥ 2(1+δ)(1 − δ(1+δ)) ≥ 1.78 and the ratio of "
               "(15) → −∞ (C22; the printed orientation, T5, is a mutant that fails)"),
-    Item("Lemma I.2", note=f"fast escape from the non-smooth saddle: ‖u_δ(0.1) − (1, 0)‖ >= 0.09 (C23); {FLOW}"),
+    Item("Lemma I.2", checker="dc2.lemmaI2",
+         note="from (1 + δ, δ) the descent flow of (u1|u2| − 1)² reaches distance ≥ 0.09 from (1, 0) by t = 0.1 and stays in the "
+              "proof's box S, whose rate bounds hold by interval arithmetic (C23; the digest's end points reproduced)"),
     Item("Lemma J.1", note="closure of derivative constraints (Filippov), quoted (illustrative only)"),
 )))
