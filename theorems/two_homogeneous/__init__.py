@@ -2,7 +2,7 @@
 
 Checkers: dc2.appendixG (the closed forms of Appendix G), dc2.lemmaC3, dc2.lemmaC4 and dc2.lemmaC6 (envelopes,
 monotonicity and the normalised NCF along the NCF flow), dc2.lemmaE1 and dc2.lemmaE2 (the flow of u1|u2|: branching and
-non-branching starts), dc2.lemmaI1 and dc2.lemmaI2 (a non-smooth saddle and
+non-branching starts), dc2.lemmaH1 (one neuron's KKT points), dc2.lemmaI1 and dc2.lemmaI2 (a non-smooth saddle and
 the fast escape from it); the ledger lists every numbered result and what the others
 wait on.
 """
@@ -15,6 +15,7 @@ from theorems.two_homogeneous import (  # noqa: F401
     lemmaC6,
     lemmaE1,
     lemmaE2,
+    lemmaH1,
     lemmaI1,
     lemmaI2,
 )

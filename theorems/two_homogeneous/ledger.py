@@ -1,4 +1,4 @@
-"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; nine items checked so far.
+"""The claims ledger of dc2: every numbered statement and figure, in the paper's order; ten items checked so far.
 
 From the digest ../shared/spec/two_homogeneous.md (§2 catalogue, §3 closed-form examples, §4
 experiments, §5 claims C1–C29). Definitions 4.1 and A.1 and Assumptions 1–3 (preconditions) are not
@@ -74,8 +74,9 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
     Item("Appendix G.2 example", checker="dc2.appendixG",
          note="symmetric data, two-layer leaky ReLU: the KKT family 2 with v*² = 1/2 (printed 1/√2: a mutant), the maximum "
               "|1+α|‖q‖/2, the hyperbolic NCF flow and the conserved v² − ‖u‖² (C17)"),
-    Item("Lemma H.1", note="non-zero KKT points of the one-neuron two-layer NCF have |v*| = ‖u*‖ = 1/√2 (C18); a "
-                           "checker on constructed KKT points would do"),
+    Item("Lemma H.1", checker="dc2.lemmaH1",
+         note="every certified KKT point of one leaky-ReLU neuron with non-zero value (maxima and minima) has |v*| = ‖u*‖ = "
+              "1/√2, and √2u* is a KKT point of max yᵀσ(Xu) on the sphere with multiplier F(√2u*) (C18)"),
     Item("Lemma I.1", checker="dc2.lemmaI1",
          note="0 ∈ ∂g(1, 0) = {0} × [−2, 2] for g = (u1|u2| − 1)², ‖∇g(1 + δ, δ)‖ ≥ 2(1+δ)(1 − δ(1+δ)) ≥ 1.78 and the ratio of "
               "(15) → −∞ (C22; the printed orientation, T5, is a mutant that fails)"),
