@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from theorems.two_homogeneous.abs_product import case, f, hitting_time, solution
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.flow import FlowStatus, gradient_flow, integrate, two_tolerances
-from verify.nets import DTYPE
+from verify.nets import DTYPE, EPS
 
 HORIZON = 3.0  # the digest's reference time (u grows by about e³ in cases 1–2)
 POINTS = 6  # comparison times on (0, HORIZON]
@@ -58,14 +58,14 @@ CASES = (1, 2, 3, 4, 5)
 class AbsProductMeasurements:
     """What dc2.lemmaE2 measured on one instance (its five starts): the largest relative deviation of the integrated flow from the
     closed form (and its floor), the invariant's drift, case 3's hitting time and point against t̄ and (−√(z1² − z2²), 0),
-    the minimum-norm subgradient where the solution ends on {u2 = 0}."""
+    the speed away from the kink next to the rest points (0: the kink attracts from both sides)."""
 
     flow_deviation: float
     flow_floor: float
     invariant_drift: float
     hitting_time_error: float
     hitting_point_error: float
-    min_norm_at_rest: float
+    speed_away_at_rest: float
 
 
 @register
@@ -90,9 +90,9 @@ class NonBranchingAbsProduct(Checker):
         "integrated with verify.flow.integrate (DOP853) on [0, 3] at rtol 1e-10 and 1e-12 (the floor is the change), "
         "compared with the closed form at 6 times (relative error, tolerance 1e-9), with the drift of u1² − u2² relative to "
         "‖u‖²; case 3 is stopped by an event at u2 = 0: its time against t̄ and its point against (−√(z1² − z2²), 0) "
-        "(relative), then the minimum-norm element of ∂f at the point reached (exactly 0 for a rest point) and the "
-        "closed form after t̄ (constant). Direction: u(3)/‖u(3)‖ against (1, s)/√2 is not decided at t = 3 (it converges "
-        "only as e^{−2t}); the closed form itself is checked by sympy (obligations)."
+        "(relative); at the rest points (case 3 after t̄, case 5) the flow's field 1e-6 above and below u2 = 0 must point "
+        "back to it (the kink attracts, so the solution cannot leave it). Cases 1–2: the closed form's direction at "
+        "t = 20 against (1, s)/√2 (it converges as e^{−2t}); the closed forms themselves are checked by sympy."
     )
     tolerance = 1e-9
     floor_factor = 10.0
@@ -143,7 +143,7 @@ class NonBranchingAbsProduct(Checker):
         def measure(rtol: float, atol: float) -> np.ndarray:
             out = np.full(len(before) + 1, math.nan)
             if number == 5:  # z itself is a rest point: ∂f(z) ∋ 0 and the field there is 0
-                path_u, reached = np.tile(np.array(z), (len(before), 1)), True
+                path_u = np.tile(np.array(z), (len(before), 1))
             else:
                 events = {}
                 if stop:
@@ -152,8 +152,7 @@ class NonBranchingAbsProduct(Checker):
                     kink.terminal = True  # type: ignore[attr-defined]
                     events["kink"] = kink
                 path = integrate(flow, z0, HORIZON, rtol=rtol, atol=atol * max(abs(z[0]), abs(z[1])), events=events)
-                reached = path.status is FlowStatus.SUCCESS
-                if not reached:
+                if path.status is not FlowStatus.SUCCESS:
                     ends.append(f"{path.status}: {path.message}")
                     return out
                 if stop:
@@ -175,7 +174,7 @@ class NonBranchingAbsProduct(Checker):
                    for v, fl, t in zip(tt.value[:-1], tt.floor[:-1], before)]
         checked.append(Entry(tt.value[-1], tt.floor[-1], math.isfinite(tt.value[-1]) and math.isfinite(tt.floor[-1]),
                              f"case {number}: u1² {'−' if self.invariant_sign < 0 else '+'} u2² conserved"))
-        time_error = point_error = min_norm = math.nan
+        time_error = point_error = away = math.nan
         if stop:
             if len(hits) == 2:
                 (t_c, u_c), (t_f, u_f) = hits[RTOL], hits[RTOL / 100]
@@ -185,17 +184,21 @@ class NonBranchingAbsProduct(Checker):
                 checked += [Entry(time_error, abs(t_f - t_c) / rest, True, "case 3: u2 reaches 0 at t̄ = artanh(|z2|/|z1|)"),
                             Entry(point_error, float(np.linalg.norm(u_f - u_c)) / float(np.linalg.norm(target)), True,
                                   "case 3: at u = (−√(z1² − z2²), 0)")]
-                min_norm = self._min_norm_subgradient(target)
             else:
                 checked.append(Entry(math.nan, math.nan, False, "case 3: the kink was not reached (" + "; ".join(ends) + ")"))
+        if number in (1, 2):
+            far = solution(z, 20.0)
+            limit = np.array([1.0, math.copysign(1.0, z[1])]) / math.sqrt(2)
+            checked.append(Entry(float(np.linalg.norm(far / np.linalg.norm(far) - limit)), 1e3 * EPS, True,
+                                 f"case {number}: the direction tends to (1, sign z2)/√2 (distance at t = 20)"))
         if number in (3, 5):
             at = np.array([-math.sqrt(z[0] ** 2 - z[1] ** 2), 0.0]) if number == 3 else np.array(z)
-            min_norm = self._min_norm_subgradient(at)
-            checked.append(Entry(min_norm / max(1.0, float(np.linalg.norm(at))), 0.0, True,
-                                 f"case {number}: the rest point has 0 as the minimum-norm element of ∂f (stationary)"))
+            away = self._speed_away_from_kink(flow, at)
+            checked.append(Entry(away, 1e3 * EPS, True, f"case {number}: on both sides of the rest point the field points back "
+                                                        "to u2 = 0 (the solution cannot leave {u2 = 0, u1 < 0})"))
         measured = (float(np.nanmax(tt.value[:-1])) if before else math.nan,
                     float(np.nanmax(tt.floor)) if np.isfinite(tt.floor).any() else math.nan,
-                    float(tt.value[-1]), time_error, point_error, min_norm)
+                    float(tt.value[-1]), time_error, point_error, away)
         return checked, measured, "; ".join(dict.fromkeys(ends))
 
     def _closed(self, z: tuple[float, float], t: float) -> np.ndarray:
@@ -204,11 +207,12 @@ class NonBranchingAbsProduct(Checker):
         return solution(z, t)
 
     @staticmethod
-    def _min_norm_subgradient(u: np.ndarray) -> float:
-        """‖min-norm element of ∂f(u)‖ at u2 = 0: ∂f = {(0, u1·g) : g ∈ [−1, 1]} ∋ 0, so exactly 0; off the kink ‖∇f‖."""
-        if u[1] == 0:
-            return 0.0  # g = 0 is in [−1, 1]
-        return float(math.hypot(abs(u[1]), u[0]))
+    def _speed_away_from_kink(flow, at: np.ndarray) -> float:
+        """The largest velocity away from u2 = 0 just above and below ``at`` (u1 < 0), relative to |u1|: ≤ 0 means the
+        kink attracts from both sides (u̇2 = u1·sign u2 points back to it), so a solution on it stays there."""
+        eps = 1e-6 * abs(float(at[0]))
+        v = flow.velocity(torch.tensor([[at[0], eps], [at[0], -eps]], dtype=DTYPE))
+        return max(0.0, float(v[0, 1]), -float(v[1, 1])) / abs(float(at[0]))
 
     def obligations(self) -> list[Obligation]:
         """Sympy: the case 1–3 formula solves u̇1 = |u2| = s·u2, u̇2 = u1·s while s·u2 > 0; case 4's e^{−rt}z solves
