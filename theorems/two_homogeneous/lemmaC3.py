@@ -20,10 +20,11 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from theorems.two_homogeneous.two_layer import two_layer_problems
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.flow import FlowStatus, integrate, ncf_flow, random_start, two_tolerances
 from verify.nets import DTYPE, Activation, FeedForward
-from verify.strategies import datasets, ncf_problems, seeds
+from verify.strategies import datasets, seeds
 
 POINTS = 8  # grid times on (0, H]
 GRID = 200_000  # angles on the circle for β (d = 2): the bracket's width is about π/GRID relative
@@ -103,9 +104,7 @@ class NCFEnvelopes(Checker):
     ]
 
     def hypotheses(self):
-        problems = ncf_problems(data=datasets(n=(4, 12), d=(2, 2)), depths=(2,), widths=(1, 4),
-                                activation=st.builds(Activation, st.sampled_from((0.0, 0.1, 0.5, -0.3, 1.0)), st.just(1)))
-        return st.tuples(problems, seeds())
+        return st.tuples(two_layer_problems(data=datasets(n=(4, 12), d=(2, 2)), widths=(1, 4)), seeds())
 
     def claim(self, instance, ctx: Context) -> Evidence:
         problem, seed = instance

@@ -18,10 +18,11 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
+from theorems.two_homogeneous.two_layer import two_layer_problems
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.ncf import ncf, ncf_and_grad
-from verify.nets import DTYPE, EPS, Activation
-from verify.strategies import ncf_problems, seeds
+from verify.nets import DTYPE, EPS
+from verify.strategies import seeds
 from verify.symbolic import is_zero
 
 POINTS = 6  # random points per instance
@@ -73,9 +74,7 @@ class NormalisedNCF(Checker):
     ]
 
     def hypotheses(self):
-        two_layer = ncf_problems(depths=(2,), widths=(1, 6), outputs=(1, 2),
-                                 activation=st.builds(Activation, st.sampled_from((0.0, 0.1, 0.5, -0.3, 1.0)), st.just(1)))
-        return st.tuples(two_layer, seeds())
+        return st.tuples(two_layer_problems(widths=(1, 6), outputs=(1, 2)), seeds())
 
     def claim(self, instance, ctx: Context) -> Evidence:
         problem, seed = instance

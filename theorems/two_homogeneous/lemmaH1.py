@@ -17,10 +17,11 @@ from dataclasses import dataclass
 import torch
 from hypothesis import strategies as st
 
+from theorems.two_homogeneous.two_layer import two_layer_problems
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.kkt import kkt_points
-from verify.nets import DTYPE, EPS, Activation, FeedForward
-from verify.strategies import ncf_problems, seeds
+from verify.nets import DTYPE, EPS, FeedForward
+from verify.strategies import seeds
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,7 @@ class OneNeuronKKT(Checker):
     ]
 
     def hypotheses(self):
-        one_neuron = ncf_problems(depths=(2,), widths=(1, 1),
-                                  activation=st.builds(Activation, st.sampled_from((0.0, 0.1, 0.5, -0.3, 2.0)), st.just(1)))
-        return st.tuples(one_neuron, seeds())
+        return st.tuples(two_layer_problems(widths=(1, 1), slopes=(0.0, 0.1, 0.5, -0.3, 2.0)), seeds())
 
     def claim(self, instance, ctx: Context) -> Evidence:
         problem, seed = instance
