@@ -34,23 +34,23 @@ MAX_STEPS = 2_000  # a trajectory that chatters across a kink stops here (the ho
 
 @dataclass(frozen=True)
 class BetaBracket:
-    """β = ½ sup_{‖w‖=1} ‖σ(Xw)‖ for d = 2, bracketed: ``lower`` the grid maximum (attained, so a lower bound), ``upper``
-    that plus the Lipschitz constant max(1, |α|)‖X‖₂ times the largest distance of a unit vector to the grid; ``w`` the
-    best grid direction."""
+    """β = ½ sup_{‖w‖=1} ‖σ(Xw)‖ for d = 2 (``balance`` = ½), bracketed: ``lower`` the grid maximum (attained, so a
+    lower bound), ``upper`` that plus the Lipschitz constant max(1, |α|)‖X‖₂ times the largest distance of a unit vector
+    to the grid; ``w`` the best grid direction."""
 
     lower: float
     upper: float
     w: torch.Tensor
 
 
-def beta_bracket(X: torch.Tensor, sigma: Activation) -> BetaBracket:
+def beta_bracket(X: torch.Tensor, sigma: Activation, balance: float = 0.5) -> BetaBracket:
     angles = torch.arange(GRID, dtype=DTYPE) * (2 * math.pi / GRID)
     W = torch.stack([angles.cos(), angles.sin()], dim=1)
     norms = sigma(W @ X.T).norm(dim=1)
     best = int(norms.argmax())
     lipschitz = max(1.0, abs(sigma.alpha)) * float(torch.linalg.matrix_norm(X, 2))
     gap = 2 * math.sin(math.pi / (2 * GRID))  # a unit vector is within this chord of a grid point
-    return BetaBracket(0.5 * float(norms[best]), 0.5 * (float(norms[best]) + lipschitz * gap), W[best])
+    return BetaBracket(balance * float(norms[best]), balance * (float(norms[best]) + lipschitz * gap), W[best])
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,9 @@ class NCFEnvelopes(Checker):
     max_error_floor = 1e-4  # β is known to its bracket (≈ 1e-5 relative), which enters every entry's floor
 
     rate = 4.0  # the envelope's exponent 4β‖z‖ (= 2·degree for a two-homogeneous N)
+    balance = 0.5  # β = balance·sup‖σ(Xw)‖: |v|·‖w‖ ≤ (v² + ‖w‖²)/2 on the unit sphere
     mutants = [
+        Mutant("β = ¼ sup‖σ(Xw)‖", "the envelopes with half the true β (|v|·‖w‖ ≤ (v² + ‖w‖²)/4)", balance=0.25),
         Mutant("rate 2β‖z‖", "‖u0‖²e^{−2tβ‖z‖} ≤ ‖u(t)‖² ≤ ‖u0‖²e^{2tβ‖z‖} (the degree's factor 2 dropped)", rate=2.0),
     ]
 
@@ -110,7 +112,7 @@ class NCFEnvelopes(Checker):
         problem, seed = instance
         net = problem.net
         X, z = torch.as_tensor(problem.X, dtype=DTYPE), torch.as_tensor(problem.z, dtype=DTYPE).reshape(-1)
-        beta = beta_bracket(X, net.activation)
+        beta = beta_bracket(X, net.activation, self.balance)
         text = f"{problem}; start seed={seed}"
         if not beta.lower > 0:
             return Evidence.undecided("β = 0: H vanishes on the sphere", instance=text)
