@@ -340,9 +340,14 @@ def _run(checkers: list, chosen, args, device, out: Path, experiments: list = ()
     verdicts, statuses = [], []
     crashed_experiments = False
 
-    def experiment_done(done: ExperimentDone) -> None:
-        _say(done.line)
-        manifest.results[done.name] = done.status
+    def experiment_done(outcome) -> None:
+        nonlocal crashed_experiments
+        if outcome.ok:
+            _say(outcome.value.line)
+            manifest.results[outcome.key] = outcome.value.status
+        else:  # a defect of that experiment: say so, go on with the others
+            _say(f"{outcome.key:<16} CRASHED: {outcome.error}")
+            crashed_experiments = True
 
     def finished(done: CheckerDone) -> None:
         _say(done.line)
@@ -364,11 +369,8 @@ def _run(checkers: list, chosen, args, device, out: Path, experiments: list = ()
         bar.close()
         for experiment in experiments:
             _say(f"{experiment.name:<16} started at scale {args.scale}")
-            try:
-                experiment_done(run_one_experiment(experiment.name, args.scale, args.seed, device, out, args.refresh))
-            except Exception as exc:  # a defect of that experiment: say so, go on with the others
-                _say(f"{experiment.name:<16} CRASHED: {type(exc).__name__}: {exc}")
-                crashed_experiments = True
+            run_tasks(run_one_experiment, {experiment.name: (experiment.name, args.scale, args.seed, device, out,
+                                                             args.refresh)}, cluster, on_done=experiment_done)
     else:
         what = f"{len(checkers)} checkers" + (f" and {len(experiments)} experiments" if experiments else "")
         _say(f"{what} on {cluster.describe()}")
@@ -383,13 +385,11 @@ def _run(checkers: list, chosen, args, device, out: Path, experiments: list = ()
         order = sorted(tasks, key=lambda key: (-expected_seconds(out, key, tasks[key][2]), tasks[key][0] == "checker"))
 
         def collected(outcome) -> None:
-            nonlocal crashed_experiments
             bar.update(1)
-            if outcome.ok:
-                experiment_done(outcome.value) if isinstance(outcome.value, ExperimentDone) else finished(outcome.value)
-            elif tasks[outcome.key][0] == "experiment":  # a defect of that experiment: say so, go on with the others
-                _say(f"{outcome.key:<16} CRASHED: {outcome.error}")
-                crashed_experiments = True
+            if tasks[outcome.key][0] == "experiment":
+                experiment_done(outcome)
+            elif outcome.ok:
+                finished(outcome.value)
             else:  # the worker itself failed (not the checker: its crashes come back as CRASHED reports)
                 finished(CheckerDone(outcome.key, "CRASHED", (), f"{outcome.key:<16} CRASHED in its worker", outcome.error))
 

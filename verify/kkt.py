@@ -305,8 +305,7 @@ def kkt_points(
         init, kinds = net.random_unit(restarts, generator, dev), ["uniform"] * restarts
     if lifts:
         lifted, lifted_kinds = _lifted_starts(net, X, z, restarts=restarts, steps=steps, seed=seed, device=dev)
-        if lifted_kinds:
-            init, kinds = torch.cat([init, lifted]), kinds + lifted_kinds
+        init, kinds = torch.cat([init, lifted]), kinds + lifted_kinds
     collected = _Collector(net, X, z, positive_only=positive_only, tol=tol, same=same, group=group, max_points=max_points)
     collected.add(constrained_ncf_max(net, X, z, init=init, steps=steps, device=dev, certify=False), kinds)
     if escapes:
@@ -346,14 +345,14 @@ def lift(shallow: FeedForward, u: torch.Tensor, layer: int) -> tuple[FeedForward
     needs) and the lifted unit point.
     """
     sigma = shallow.activation
-    if sigma.p != 1 or sigma.alpha == -1.0:
+    if not _liftable(sigma):
         raise InputError(f"lift needs σ = max(x, αx) with α ≠ −1, got {sigma}")
     if not 1 <= layer <= shallow.depth:
         raise InputError(f"lift: layer must be in 1..{shallow.depth}, got {layer}")
     V = shallow.split(u)
     k = shallow.widths[layer - 1]
     eye = torch.eye(k, dtype=u.dtype, device=u.device)
-    if sigma.alpha == 0.0 and layer > 1:
+    if _lifted_width(sigma, layer, k) == k:
         inserted, reader = eye, V[layer - 1]
     else:
         inserted = torch.cat([eye, -eye])
@@ -365,6 +364,17 @@ def lift(shallow: FeedForward, u: torch.Tensor, layer: int) -> tuple[FeedForward
     deep = FeedForward(widths, sigma)
     v = deep.flatten([W * c for W, c in zip(Ws, balance)])
     return deep, v / v.norm()
+
+
+def _liftable(sigma) -> bool:
+    """σ = max(x, αx) with α ≠ −1: the identity σ(h) − σ(−h) = (1 + α)h that :func:`lift` uses holds."""
+    return sigma.p == 1 and sigma.alpha != -1.0
+
+
+def _lifted_width(sigma, layer: int, reads: int) -> int:
+    """The width of the layer :func:`lift` inserts at ``layer``, reading ``reads`` neurons: ``reads`` for ReLU reading a
+    hidden layer (its input is already ≥ 0, so W = I), else 2·``reads`` ([I; −I])."""
+    return reads if sigma.alpha == 0.0 and layer > 1 else 2 * reads
 
 
 def _embed(small: FeedForward, u: torch.Tensor, net: FeedForward) -> torch.Tensor:
@@ -387,12 +397,8 @@ def _lifted_starts(net: FeedForward, X: torch.Tensor, z: torch.Tensor, *, restar
     sigma = net.activation
     starts: list[torch.Tensor] = []
     kinds: list[str] = []
-    if sigma.p != 1 or sigma.alpha == -1.0 or net.depth < 3:
-        return torch.empty(0, net.n_params, dtype=DTYPE, device=device), kinds
-    for layer in range(1, net.depth):
-        reads = net.widths[layer - 1]
-        needed = reads if sigma.alpha == 0.0 and layer > 1 else 2 * reads
-        if net.widths[layer] < needed:
+    for layer in range(1, net.depth) if _liftable(sigma) and net.depth >= 3 else ():
+        if net.widths[layer] < _lifted_width(sigma, layer, net.widths[layer - 1]):
             continue
         shallow = FeedForward(net.widths[:layer] + net.widths[layer + 1:], sigma)
         found = kkt_points(shallow, X, z, restarts=max(4, restarts // 4), steps=steps, seed=seed + layer, device=device,
@@ -401,9 +407,7 @@ def _lifted_starts(net: FeedForward, X: torch.Tensor, z: torch.Tensor, *, restar
             deep, v = lift(shallow, point.u, layer)
             starts.append(_embed(deep, v, net))
             kinds.append(f"lift of a depth-{shallow.depth} point (identity layer {layer})")
-    if not starts:
-        return torch.empty(0, net.n_params, dtype=DTYPE, device=device), kinds
-    return torch.stack(starts), kinds
+    return (torch.stack(starts) if starts else torch.empty(0, net.n_params, dtype=DTYPE, device=device)), kinds
 
 
 LIFTED_POINTS = 4  # certified points of each shallower net that are lifted
