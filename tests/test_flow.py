@@ -10,6 +10,7 @@ from scipy.linalg import expm
 from verify.errors import InputError
 from verify.flow import (
     POTENTIAL,
+    FieldQuadrature,
     FlowStatus,
     blow_up,
     blow_up_time_bound,
@@ -68,6 +69,21 @@ def test_potential_quadrature_and_identity_30_in_one_dimension():
     # 1/‖u‖^{L−2} = 1/‖u0‖^{L−2} − L(L−2)∫_0^t F(u/‖u‖) ds with F(±1) = c
     lhs = math.exp(-(L - 2) * (math.log(R0) + 2))
     assert abs(lhs - (R0 ** (-(L - 2)) - L * (L - 2) * bu.quad_at("F", tau))) <= 1e-12
+
+
+def test_field_quadratures_of_integrate_match_callables_and_closed_forms():
+    # F(u) = c·u³ (L = 3): u(t) = _r(t); ∫F(u) dt and ∫‖u̇‖² dt from the field's own evaluation equal the callables' values,
+    # and ∫‖u̇‖² = F(u(t)) − F(u0) (dF/dt = ‖∇F‖² along the ascent flow)
+    L, T = 3, 0.5 * _T_star(3)
+    flow = _radial(L)
+    quads = {"F": POTENTIAL, "speed": FieldQuadrature(lambda _F, v: (v**2).sum(-1)),
+             "F by hand": lambda u: C * u.norm(dim=-1) ** L, "speed by hand": lambda u: (C * L * u[:, 0] ** 2) ** 2}
+    path = integrate(flow, [R0], T, t_eval=[T], quadratures=quads, **TOL)
+    assert path.quad["F"][0] == pytest.approx(path.quad["F by hand"][0], rel=1e-12)
+    assert path.quad["speed"][0] == pytest.approx(path.quad["speed by hand"][0], rel=1e-12)
+    assert path.quad["speed"][0] == pytest.approx(C * _r(T, L) ** L - C * R0**L, rel=1e-9)
+    with pytest.raises(InputError, match="quadrature 'bad'"):
+        integrate(flow, [R0], T, quadratures={"bad": "speed"})
 
 
 def test_hyperbolic_linear_flow_matches_the_matrix_exponential():

@@ -11,7 +11,8 @@ started from δ·w0, :func:`training_start`).
 **Reference integrator** (:func:`integrate`): ``scipy.integrate.solve_ivp`` with method DOP853 (8th order, error
 estimator of orders 5 and 3), float64, dense output, events; the tolerances rtol/atol are arguments (defaults 1e-10 and
 1e-12) and are recorded in the result. Quadratures ∫ q(u(s)) ds ride along as extra state components, so they share
-the step control (``quadratures``).
+the step control (``quadratures``); :data:`POTENTIAL` and :class:`FieldQuadrature` integrands reuse the field's own
+evaluation of (G, ∇G) instead of evaluating the gradient again.
 
 **Blow-up by reparametrisation** (:func:`blow_up`). For an L-homogeneous G with L > 2 (Euler: ∇G(u) = ‖u‖^{L−1}∇G(s),
 uᵀ∇G(u) = L·G(u), s = u/‖u‖) write u = e^ρ s. Then, with dt/dτ = ‖u‖^{−(L−2)} = e^{−(L−2)ρ},
@@ -281,6 +282,17 @@ def _kink_report(h: Tensor, kink_tol: float, kink_steps: int) -> KinkReport:
 # the scipy reference
 # ------------------------------------------------------------------------------------------------
 
+POTENTIAL = "potential"  # a quadrature that integrates G itself, reusing the field's own evaluation
+
+
+@dataclass(frozen=True)
+class FieldQuadrature:
+    """A quadrature integrand of :func:`integrate` made from the field's own evaluation at no extra cost:
+    ``of(G(u), du/dt)`` → (B,), for a batch G (B,) and du/dt (B, k) (e.g. ‖du/dt‖² for dN/dt = ‖∇N‖²)."""
+
+    of: Callable[[Tensor, Tensor], Tensor]
+
+
 @dataclass
 class Trajectory:
     """A reference integration (:func:`integrate`).
@@ -393,7 +405,7 @@ def integrate(
     atol: float = 1e-12,
     t_eval: Sequence[float] | None = None,
     events: Mapping[str, Callable[[float, np.ndarray], float]] | None = None,
-    quadratures: Mapping[str, Callable[[Tensor], Tensor]] | None = None,
+    quadratures: Mapping[str, Callable[[Tensor], Tensor] | str | FieldQuadrature] | None = None,
     blow_up_norm: float = 1e12,
     max_step: float = math.inf,
     max_steps: int = 100_000,
@@ -403,8 +415,10 @@ def integrate(
     """Integrate du/dt = sign·∇F(u) from u0 on [0, t_end] with scipy's solve_ivp, DOP853, float64, dense output.
 
     ``events``: name → g(t, u) (u of shape (k,)); attributes ``terminal``/``direction`` on g are honoured as in
-    solve_ivp. ``quadratures``: name → q, q mapping a batch (B, k) to (B,); ∫_0^t q(u(s)) ds is integrated as an extra
-    state component. ‖u‖ ≥ ``blow_up_norm`` stops the integration with status BLOW_UP (a terminal event); a horizon
+    solve_ivp. ``quadratures``: name → q, q mapping a batch (B, k) to (B,), or :data:`POTENTIAL` (G = sign·F itself), or
+    a :class:`FieldQuadrature` (a function of G and du/dt); ∫_0^t q(u(s)) ds is integrated as an extra state component
+    (the last two reuse the field's evaluation).
+    ‖u‖ ≥ ``blow_up_norm`` stops the integration with status BLOW_UP (a terminal event); a horizon
     beyond the a-priori blow-up bound of a homogeneous flow is an InputError. More than ``max_steps`` accepted steps
     stop it with MAX_STEPS, and a trajectory found sliding along a kink (``kink_tol``, ``kink_steps``; module docstring)
     stops with SLIDING: an explicit integrator would otherwise crawl along the kink with ever smaller steps.
@@ -419,11 +433,20 @@ def integrate(
         raise InputError(f"blow_up_norm = {blow_up_norm:g} is not above ‖u0‖ = {float(u.norm()):.6g}")
     k = u.numel()
     quads = dict(quadratures or {})
+    for name, q in quads.items():
+        if not (callable(q) or isinstance(q, FieldQuadrature) or q == POTENTIAL):
+            raise InputError(f"quadrature {name!r} must be a callable of u, {POTENTIAL!r} or a FieldQuadrature, got {q!r}")
     user_events = dict(events or {})
+
+    def integrand(q: Any, x: Tensor, value: Tensor, velocity: Tensor) -> Tensor:
+        if isinstance(q, FieldQuadrature):
+            return q.of(value, velocity)
+        return value if isinstance(q, str) else q(x)
 
     def field_(y: Tensor) -> Tensor:
         x = y[..., :k]
-        parts = [flow.velocity(x)] + [q(x)[..., None] for q in quads.values()]
+        value, velocity = flow.potential(x)  # G = sign·F and ∇G = du/dt
+        parts = [velocity] + [integrand(q, x, value, velocity)[..., None] for q in quads.values()]
         return torch.cat(parts, dim=-1)
 
     f = _NumpyField(field_)
@@ -587,7 +610,6 @@ class BlowUp:
         return float(np.exp(self.state(tau)[1]))
 
 
-POTENTIAL = "potential"  # a quadrature that integrates G(s) itself, reusing the field's own evaluation
 
 
 def sphere_field(flow: Flow, quadratures: Sequence[Callable[[Tensor], Tensor] | str] = ()) -> Callable[[Tensor], Tensor]:
