@@ -19,6 +19,9 @@ from verify.flow import (
     integrate_batch,
     loss_flow,
     ncf_flow,
+    random_start,
+    rescaled_start,
+    rescaled_training_flow,
     training_start,
     two_tolerances,
 )
@@ -220,3 +223,26 @@ def test_relu_flows_flag_sliding_along_a_kink():
     assert not integrate(smooth, [0.3, 0.0], 0.2).kinks.sliding
     relu_net = FeedForward((2, 3, 1), Activation(0.0, 1))
     assert ncf_flow(relu_net, np.ones((4, 2)), np.ones(4)).kinks is not None
+
+
+def test_rescaled_training_flow_rows_are_the_training_flow_and_the_ncf_flow():
+    # squared-ReLU two-layer net (L = 3): the δ > 0 rows are w(t/δ)/δ of the training flow itself, the δ = 0 row is the
+    # NCF flow of z = −ℓ′(0, y) = Y (loss ½‖Y − H‖²), and the gap between them is O(δ^L)
+    net = FeedForward((3, 4, 1), Activation(0.0, 2))
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((8, 3)), rng.standard_normal((8, 1))
+    loss, ncf = loss_flow(net, X, Y, scale=0.5), ncf_flow(net, X, Y)
+    w0, T, deltas = random_start(net.n_params, 1, 1.0), 0.05, [0.0, 0.1, 0.05]
+    rows = integrate_batch(rescaled_training_flow(loss, ncf), rescaled_start(w0, deltas), T, **TOL).u_end.numpy()
+    u = integrate(ncf, w0, T, **TOL).u[-1]
+    assert np.abs(rows[:, -1] - deltas).max() == 0 and np.abs(rows[0, :-1] - u).max() <= 1e-12
+    gaps = []
+    for row, d in zip(rows[1:], deltas[1:], strict=True):
+        w = integrate(loss, d * w0, T / d, rtol=1e-12, atol=1e-16).u[-1]
+        assert np.abs(row[:-1] - w / d).max() <= 1e-9
+        gaps.append(np.linalg.norm(row[:-1] - u))
+    assert 7.5 <= gaps[0] / gaps[1] <= 8.5  # halving δ divides an O(δ³) gap by 8
+    with pytest.raises(InputError, match="deltas"):
+        rescaled_start(w0, [0.1, -0.1])
+    with pytest.raises(InputError, match="descent flow"):
+        rescaled_training_flow(ncf, ncf)

@@ -183,6 +183,59 @@ def training_start(w0: Any, delta: float) -> Tensor:
     return delta * _start(w0)
 
 
+def rescaled_training_flow(loss: Flow, ncf: Flow) -> Flow:
+    """The training flow from δ·w0 at the NCF's scale, for many δ in one batch (edc eq. 7; dc2 Lemma 5.2's proof).
+
+    A row of the state is (s, δ), δ ≥ 0 riding along as a constant component (zero velocity) so that every row of
+    :func:`integrate_batch` carries its own δ. For δ > 0, s(t) = w(t/δ^{L−2})/δ where w is ``loss``'s descent flow from
+    δ·w0 and L = ``ncf.degree``; by homogeneity (H(δs) = δ^L H(s), J(δs) = δ^{L−1}J(s))
+
+        ds/dt = −∇L(δs)/δ^{L−1} = J(s)ᵀ(−ℓ′(δ^L H(s), y)),        and at δ = 0:  ds/dt = ∇N(s),
+
+    the NCF flow of z = −ℓ′(0, y), its limit as δ → 0. Pairing ``loss`` with the NCF of its own −ℓ′(0, y) is the
+    caller's part (for verify.flow.loss_flow with scale c: z = 2cY). The potential is (L(0) − L(δs))/δ^L, which tends to
+    N(s). Start rows with :func:`rescaled_start`; the kinks are ``ncf``'s, of s.
+    """
+    L = ncf.degree
+    if L is None or L < 2:
+        raise InputError(f"the NCF flow must be L-homogeneous with L >= 2 (its degree), got {L!r}")
+    if loss.sign != -1.0 or ncf.sign != 1.0:
+        raise InputError("rescaled_training_flow needs a descent flow of the loss and the ascent flow of the NCF")
+
+    def value_and_grad(y: Tensor) -> tuple[Tensor, Tensor]:
+        s, delta = y[..., :-1], y[..., -1:]
+        value, grad = ncf.value_and_grad(s)
+        trained = delta[..., 0] > 0
+        if bool(trained.any()):
+            d = delta[trained]
+            w = d * s[trained]
+            loss_w, grad_w = loss.value_and_grad(w)
+            loss_0 = loss.value_and_grad(torch.zeros_like(w[:1]))[0]
+            value = value.clone()
+            value[trained] = (loss_0 - loss_w) / d[:, 0] ** L
+            grad = grad.clone()
+            grad[trained] = -grad_w / d ** (L - 1)
+        return value, torch.cat([grad, torch.zeros_like(delta)], dim=-1)
+
+    kinks = None
+    if ncf.kinks is not None:
+        ncf_kinks = ncf.kinks
+
+        def kinks(y: Tensor) -> Tensor:
+            return ncf_kinks(y[..., :-1])
+
+    return Flow(value_and_grad, 1.0, None, kinks, f"{loss.name} from δ·w0, rescaled to the NCF {ncf.name}")
+
+
+def rescaled_start(w0: Any, deltas: Sequence[float]) -> Tensor:
+    """The rows (w0, δ) of :func:`rescaled_training_flow`, one per δ ≥ 0 (w0 finite and non-zero)."""
+    w = _start(w0)
+    d = torch.as_tensor(np.asarray(deltas, dtype=np.float64), dtype=DTYPE)
+    if d.ndim != 1 or d.numel() == 0 or not bool(torch.isfinite(d).all()) or bool((d < 0).any()):
+        raise InputError(f"deltas must be a non-empty list of finite numbers >= 0, got {list(np.atleast_1d(deltas))}")
+    return torch.cat([w.expand(len(d), -1), d[:, None]], dim=1)
+
+
 def _hidden_preactivations(net: FeedForward, X: Tensor) -> Callable[[Tensor], Tensor]:
     def kinks(u: Tensor) -> Tensor:
         hs = net.preactivations(u, X)[:-1]
