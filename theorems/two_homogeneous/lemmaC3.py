@@ -20,37 +20,16 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from theorems.two_homogeneous.beta import BetaBracket, beta_bracket
 from theorems.two_homogeneous.two_layer import two_layer_problems
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.flow import FlowStatus, integrate, ncf_flow, random_start, two_tolerances
-from verify.nets import DTYPE, Activation, FeedForward
+from verify.nets import DTYPE, FeedForward
 from verify.strategies import datasets, seeds
 
 POINTS = 8  # grid times on (0, H]
-GRID = 200_000  # angles on the circle for β (d = 2): the bracket's width is about π/GRID relative
 RTOL = 1e-10  # coarse tolerance; the fine one is 100× smaller
 MAX_STEPS = 2_000  # a trajectory that chatters across a kink stops here (the horizon ends there)
-
-
-@dataclass(frozen=True)
-class BetaBracket:
-    """β = ½ sup_{‖w‖=1} ‖σ(Xw)‖ for d = 2 (``balance`` = ½), bracketed: ``lower`` the grid maximum (attained, so a
-    lower bound), ``upper`` that plus the Lipschitz constant max(1, |α|)‖X‖₂ times the largest distance of a unit vector
-    to the grid; ``w`` the best grid direction."""
-
-    lower: float
-    upper: float
-    w: torch.Tensor
-
-
-def beta_bracket(X: torch.Tensor, sigma: Activation, balance: float = 0.5) -> BetaBracket:
-    angles = torch.arange(GRID, dtype=DTYPE) * (2 * math.pi / GRID)
-    W = torch.stack([angles.cos(), angles.sin()], dim=1)
-    norms = sigma(W @ X.T).norm(dim=1)
-    best = int(norms.argmax())
-    lipschitz = max(1.0, abs(sigma.alpha)) * float(torch.linalg.matrix_norm(X, 2))
-    gap = 2 * math.sin(math.pi / (2 * GRID))  # a unit vector is within this chord of a grid point
-    return BetaBracket(balance * float(norms[best]), balance * (float(norms[best]) + lipschitz * gap), W[best])
 
 
 @dataclass(frozen=True)
