@@ -60,6 +60,14 @@ def two_resolutions(coarse: float, fine: float, claimed: float, label: str, scal
     return Entry(abs(fine - claimed) / s, abs(fine - coarse) / s, math.isfinite(coarse) and math.isfinite(fine), label)
 
 
+def integrated(violation: float, change: float, label: str, *, factor: float = 10.0, cap: float = 1e-4) -> Entry:
+    """An entry measured along an integration run at two tolerances, for checkers that also decide fitted orders (whose
+    floors, slack plus standard errors, are O(0.1)) and so run with ``floor_factor`` 1 and a large ``max_error_floor``:
+    the floor is ``factor``× the ``change`` between the two runs, and the entry is undecided when that exceeds ``cap``."""
+    floor = factor * change
+    return Entry(violation, floor, math.isfinite(floor) and floor <= cap, label)
+
+
 def rank_at_most(singular_values: Sequence[float], rank: int, perturbation: float, label: str) -> Entry:
     """The claim rank(A) ≤ ``rank``, from the singular values of a computed Ã with ‖A − Ã‖₂ ≤ ``perturbation``.
 

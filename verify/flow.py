@@ -183,6 +183,35 @@ def training_start(w0: Any, delta: float) -> Tensor:
     return delta * _start(w0)
 
 
+def direction_flow(flow: Flow) -> Flow:
+    """A two-homogeneous flow in polar form, in the same time: the state (s, ρ), u = e^ρ·s, with
+
+        ds/dt = ∇G(s) − (sᵀ∇G(s))·s,        dρ/dt = sᵀ∇G(s) = 2G(s)      (s is normalised inside the field),
+
+    from du/dt = ∇G(u) = ‖u‖∇G(s) (∇G is one-homogeneous). ‖u‖ grows or decays like e^{2G t}; here nothing overflows or
+    underflows and the direction's convergence is visible directly (dc2 Lemma 5.3). Start rows with (u0/‖u0‖, log‖u0‖).
+    The potential reported is G(s).
+    """
+    if flow.degree != 2:
+        raise InputError(f"direction_flow needs a two-homogeneous flow (degree 2), got degree {flow.degree!r}")
+
+    def value_and_grad(y: Tensor) -> tuple[Tensor, Tensor]:
+        s = y[..., :-1]
+        s = s / s.norm(dim=-1, keepdim=True)
+        value, grad = flow.potential(s)
+        radial = (grad * s).sum(-1, keepdim=True)
+        return value, torch.cat([grad - radial * s, radial], dim=-1)
+
+    kinks = None
+    if flow.kinks is not None:
+        flow_kinks = flow.kinks
+
+        def kinks(y: Tensor) -> Tensor:
+            return flow_kinks(y[..., :-1])
+
+    return Flow(value_and_grad, 1.0, None, kinks, f"direction and log-norm of {flow.name}")
+
+
 def rescaled_training_flow(loss: Flow, ncf: Flow) -> Flow:
     """The training flow from δ·w0 at the NCF's scale, for many δ in one batch (edc eq. 7; dc2 Lemma 5.2's proof).
 

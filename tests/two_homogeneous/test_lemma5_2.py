@@ -5,8 +5,8 @@ import numpy as np
 import torch
 from hypothesis import find
 
-from theorems.two_homogeneous.lemma5_2 import SmallInitialisationDynamics, labels
-from theorems.two_homogeneous.squared_relu import SquaredReLULayer
+from theorems.two_homogeneous.lemma5_2 import SmallInitialisationDynamics
+from theorems.two_homogeneous.squared_relu import SquaredReLULayer, labels
 from verify.checker import Context
 from verify.flow import integrate, integrate_batch, random_start, rescaled_start, rescaled_training_flow
 from verify.nets import DTYPE

@@ -12,12 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from theorems.two_homogeneous.beta import squared_beta_bracket
 from verify.activations import Activation
 from verify.errors import InputError
 from verify.flow import Flow
+from verify.nets import DTYPE
+from verify.strategies import TARGETS
+
+LABELS = ("gaussian", "teacher", "alternating", "fig1", "aligned")  # the label kinds of :func:`labels` ("opposed" aside)
 
 
 @dataclass(frozen=True)
@@ -68,3 +74,28 @@ class SquaredReLULayer:
         sigma = "ReLU" if self.alpha == 0 else f"max(s, {self.alpha:g}s)"
         plus = sum(p > 0 for p in self.signs)
         return f"Σ_k p_kσ(xᵀu_k)², σ = {sigma}, {len(self.signs)} neurons ({plus} with p = +1), d = {self.d}"
+
+
+def labels(kind: str, X: np.ndarray, net: SquaredReLULayer, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The labels y of ``kind`` and, for "aligned", the start that makes the envelope tight (else None).
+
+    "fig1": dc2 Figure 1's teacher 5σ(x₁)² + 4σ(−x₁)², σ = ReLU. "opposed": y = −p₁|g|, g Gaussian, so every neuron
+    with p_k = p₁ has N_k ≤ 0 (with equal signs and α ≠ 0 the NCF flow tends to 0). "aligned": all of w0 in one neuron k with p_k = +1 (or
+    −1, then y flips), along the β-attaining direction u_β, and y = κβ·p_k·σ(Xu_β)²/‖σ(Xu_β)²‖ with κ ∈ [2, 5] from the
+    seed: at δ → 0, d log‖w‖²/dt = 4N(w0) = 4κβ² against the envelope's 4ββ̃ = 4β²(1 + κ) (κ/(1 + κ) of it).
+    """
+    rng = np.random.default_rng(seed)
+    if kind == "fig1":
+        return 5 * np.maximum(X[:, 0], 0) ** 2 + 4 * np.maximum(-X[:, 0], 0) ** 2, None
+    if kind == "opposed":
+        return -net.signs[0] * np.abs(rng.standard_normal(X.shape[0])), None
+    if kind != "aligned":
+        return TARGETS[kind](X, 1, rng)[:, 0], None
+    Xt = torch.as_tensor(X, dtype=DTYPE)
+    bracket = squared_beta_bracket(Xt, net.alpha)
+    h = (torch.maximum(Xt @ bracket.w, net.alpha * (Xt @ bracket.w)) ** 2).numpy()
+    k = int(rng.integers(len(net.signs)))
+    kappa = float(rng.uniform(2.0, 5.0))
+    w0 = np.zeros(net.n_params)
+    w0[k * net.d:(k + 1) * net.d] = bracket.w.numpy()
+    return kappa * bracket.lower * net.signs[k] * h / np.linalg.norm(h), w0
