@@ -35,10 +35,12 @@ LEDGER = register_ledger(Ledger("edc", "Early Directional Convergence in Deep Ho
     Item("Lemma 7", note="Euler's theorem, quoted; its NCF instance is Lemma 9 (edc.lemma9)"),
     Item("Lemma 8", note="Gronwall's inequality, quoted (no checker planned)"),
     Item("Lemma 9", checker="edc.lemma9"),
-    Item("Lemma 10", note="gradient of the normalised NCF (C3); a direct autograd checker would do"),
+    Item("Lemma 10", checker="edc.lemma10", note="∇Ñ in both forms and uᵀ∇Ñ = 0 (C3), autograd at random radii; sympy for "
+                                               "generic homogeneous polynomials"),
     Item("Lemma 11", note="KKT characterisation λ = L·N (C4); exercised inside edc.theorem3/4 (λ = p̂N), no checker of its own"),
-    Item("Lemma 12", note=f"dN/dt = ‖∇N‖² along the NCF flow (C5); {FLOW}"),
-    Item("Lemma 13", note=f"monotonicity of N and ‖u‖ along the NCF flow (C5–C6); {FLOW}"),
+    Item("Lemma 12", checker="edc.lemma12", note="N(u(t)) − N(u0) = ∫‖∇N‖² along NCF flows (C5), starts of either sign"),
+    Item("Lemma 13", checker="edc.lemma13", note="‖u‖² − ‖u0‖² = 2L∫N and N, ‖u‖ non-decreasing from t0 (C5–C6), including "
+                                               "starts that cross N = 0"),
     Item("Lemma 14", note=f"quantitative directional convergence used by Theorem 1; {FLOW}"),
     Item("Lemma 15", note="Clarke chain rule, quoted (the inclusion is used by the Clarke certificates; strictness witness "
                           "in the digest not checked)"),
@@ -49,6 +51,8 @@ LEDGER = register_ledger(Ledger("edc", "Early Directional Convergence in Deep Ho
               "(eq. 11), end points certified on their face and hit rates of the certified global maximum"),
     Item("Figure 4", "figure", note=f"three-layer ReLU training from δ = 0.01 (App. D; C33); {SMALL_INIT}"),
     Item("Figure 5", "figure", note=f"weights of the Figure 4 run (App. D; C33); {SMALL_INIT}"),
-    Item("Lemma 18", note=f"two-homogeneous NCF flows stay finite, multiplicative bound (C18, typo T9); {FLOW}"),
-    Item("Lemma 19", note="projected ascent = adaptive-step ascent up to scale (C19); a short iteration checker would do"),
+    Item("Lemma 18", checker="edc.lemma18", note="‖u(T)‖² ≤ ‖u0‖²e^(4Tβ‖z‖) and finiteness on smooth two-homogeneous nets "
+                                               "with exact β (C18); the printed additive form (T9) is a mutant that fails"),
+    Item("Lemma 19", checker="edc.lemma19", note="v(T) = (∏c)u(T) with η_t = η(∏c)^(q−2) over 30 steps (C19); the printed "
+                                               "exponent L−2 (depth, T8) is a mutant that fails where q ≠ depth"),
 )))
