@@ -1,15 +1,18 @@
 """dc2 — Directional Convergence near Small Initialisations and Saddles in Two-Homogeneous NNs (Kumar & Haupt).
 
-Checkers: dc2.appendixG (the closed forms of Appendix G), dc2.lemmaC3, dc2.lemmaC4 and dc2.lemmaC6 (envelopes,
+Checkers: dc2.lemma5_2 and dc2.theorem5_1 (training from a small initialisation), dc2.appendixG (the closed forms of
+Appendix G), dc2.lemmaC3, dc2.lemmaC4 and dc2.lemmaC6 (envelopes,
 monotonicity and the normalised NCF along the NCF flow), dc2.lemmaE1 and dc2.lemmaE2 (the flow of u1|u2|: branching and
 non-branching starts), dc2.lemmaH1 (one neuron's KKT points), dc2.lemmaI1 and dc2.lemmaI2 (a non-smooth saddle and
 the fast escape from it); the ledger lists every numbered result and what the others
-wait on.
+wait on. Support modules: two_layer.py and squared_relu.py (the nets), beta.py (β bracketed on the circle),
+abs_product.py (u1|u2|).
 """
 
 from theorems.two_homogeneous import (  # noqa: F401
     appendixG,
     ledger,
+    lemma5_2,
     lemmaC3,
     lemmaC4,
     lemmaC6,
@@ -18,4 +21,5 @@ from theorems.two_homogeneous import (  # noqa: F401
     lemmaH1,
     lemmaI1,
     lemmaI2,
+    theorem5_1,
 )
