@@ -13,3 +13,16 @@ def test_passes_and_kills_its_mutants():
     rates = [r.measurements["rate"] for r in result.records if r.verdict == "PASS"]
     degrees = [r.measurements["degree"] for r in result.records if r.verdict == "PASS"]
     assert all(abs(rate - L) < 0.3 for rate, L in zip(rates, degrees))  # the derived order δ^L (digest C14: 3.00)
+
+
+def test_case_b_the_vanishing_ncf_flow_leaves_small_weights():
+    from hypothesis import find
+
+    from verify.checker import Context, Verdict
+
+    checker = EarlyDirectionalConvergence()
+    instance = find(checker.hypotheses(), lambda inst: inst[2] == "b")
+    evidence = checker.claim(instance, Context())
+    m = evidence.measurements
+    assert checker.decide(evidence) is Verdict.PASS and m.case == "b"
+    assert all(n <= 2 * m.eps for n in m.norm_s) and abs(m.rate - 3) < 0.05  # ‖w(T̄)‖ ≤ 2δε, gap O(δ³)

@@ -15,8 +15,9 @@ LEDGER = register_ledger(Ledger("edc", "Early Directional Convergence in Deep Ho
                               "homogeneity is covered by Lemma 9's checker, the Lipschitz smoke test is not written"),
     Item("Theorem 1", checker="edc.theorem1",
          note="case (a) (N(w0) > 0) on two-layer σ = max(x, αx)^p nets, p ∈ {2, 3}: (i) sup‖w‖ ≤ B̃_εδ, (ii)(a) ‖w(T̄)‖ ≥ δη/2 "
-              "and the alignment bound, ‖s(T) − u(T)‖ = O(δ^L) (C14, derived) and ‖∇L(δw0)‖ ~ δ^{L−1}; case (b) and ReLU "
-              "are not checked"),
+              "and the alignment bound; case (b) (the NCF flow tends to 0, balanced deep linear starts): ‖w(T̄)‖ ≤ 2δε; "
+              "‖s(T) − u(T)‖ = O(δ^L) (C14, derived) and ‖∇L(δw0)‖ ~ δ^{L−1}; all δ in one batched program. ReLU (outside "
+              "Assumption 1: no locally Lipschitz gradient) is not checked"),
     Item("Lemma 2", checker="edc.lemma2",
          note="the blow-up case (P1, P3 identity (30), P4 T* bound, the sharpened rate (T* − t)‖u‖^{L−2}L(L−2)N(u*) → 1 from "
               "above, P7 limit KKT point with λ = L·N(u*)) on smooth nets; the bounded case (P6) and ReLU-type flows are not checked"),
