@@ -18,9 +18,11 @@ LEDGER = register_ledger(Ledger("edc", "Early Directional Convergence in Deep Ho
               "and the alignment bound; case (b) (the NCF flow tends to 0, balanced deep linear starts): ‖w(T̄)‖ ≤ 2δε; "
               "‖s(T) − u(T)‖ = O(δ^L) (C14, derived) and ‖∇L(δw0)‖ ~ δ^{L−1}; all δ in one batched program. ReLU (outside "
               "Assumption 1: no locally Lipschitz gradient) is not checked"),
-    Item("Lemma 2", checker="edc.lemma2",
+    Item("Lemma 2", checker="edc.lemma2", experiment="edc.flows",
          note="the blow-up case (P1, P3 identity (30), P4 T* bound, the sharpened rate (T* − t)‖u‖^{L−2}L(L−2)N(u*) → 1 from "
-              "above, P7 limit KKT point with λ = L·N(u*)) on smooth nets; the bounded case (P6) and ReLU-type flows are not checked"),
+              "above, P7 limit KKT point with λ = L·N(u*)) on smooth nets; edc.flows: the dichotomy from random starts — T* "
+              "against the P4 bound, limits matched to certified KKT points, and the bounded case on a squared-ReLU neuron "
+              "(bounded starts settle at non-zero points)"),
     Item("Figure 1", "figure", note=f"two-layer squared-ReLU training from δ = 0.05 (loss, ‖w‖, alignment); {SMALL_INIT}"),
     Item("Figure 2", "figure", note=f"weights of the Figure 1 run at initialisation and after 50360 steps; {SMALL_INIT}"),
     Item("Theorem 3", checker="edc.theorem3"),

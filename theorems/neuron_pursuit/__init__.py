@@ -15,6 +15,8 @@ from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
     lemma8_outside,
     lemma9,
     lemma9_sparsity,
+    lemma10,
+    lemma11,
     lemma12,
     lemma12_decrease,
     lemma13,

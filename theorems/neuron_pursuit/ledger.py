@@ -11,7 +11,9 @@ SMALL_INIT = "needs runs from vanishing initialisation near a saddle (the small-
 NP_AT_SCALE = "needs Neuron Pursuit sweeps at the paper's scale (the NP-at-scale issue)"
 
 LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursuit", (
-    Item("Lemma 1", note=f"dichotomy of the NCF gradient flow (escape to infinity along a KKT direction or decay to 0): {GRADIENT_FLOW}"),
+    Item("Lemma 1", note="dichotomy of the NCF gradient flow; edc.flows: escaping flows go to certified non-negative KKT "
+                         "points, and the printed bounded branch 'φ → 0' fails on a positive-mass set of starts of "
+                         "v·relu(uᵀx)² (they settle at non-zero points, as edc Lemma 2's case 2 allows)"),
     Item("Lemma 2", note=f"early directional convergence from δw₀: {SMALL_INIT}"),
     Item("Lemma 3", checker="np.lemma3"),
     Item("Lemma 4", note=f"dynamics after escaping the origin (limit path, time shift): {SMALL_INIT}"),
@@ -27,8 +29,12 @@ LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursui
                           "(tests/test_saddle.py) and used by np.lemma8/np.lemma9 (random G_z); no checker of its own"),
     Item("Lemma 9", checker="np.lemma9", experiment="np.lemma9_sparsity"),
     Item("§3.3 separation of the H1-NCF over z-neurons (X3)", checker="np.lemma9"),
-    Item("Lemma 10", note=f"dominant-KKT selection for decoupled 2-homogeneous flows: {GRADIENT_FLOW}"),
-    Item("Lemma 11", note=f"finite-time blow-up and selection by blow-up time (degree > 2): {GRADIENT_FLOW}"),
+    Item("Lemma 10", checker="np.lemma10", note="decoupled 2-homogeneous blocks (quadratic closed forms; exact Filippov "
+                                              "flows of leaky-ReLU neurons with certified limits): losers' shares decay at "
+                                              "2(G_i* − G*), winners' limit shares in closed form"),
+    Item("Lemma 11", checker="np.lemma11", note="q = 3, 4 blocks to blow-up on the sphere: T_i within eq. (27)'s bracket, "
+                                              "selection by blow-up time (not by G(w0) or G*), later blocks' shares "
+                                              "~ (T* − t)^(1/(q−2)), first blocks' limit shares"),
     Item("Algorithm 1", checker="np.algorithm1"),
     Item("Remark 3", note="vector outputs: exercised by np.lemma9 (2-dimensional outputs) and by NeuronPursuitRegressor's tests; "
                           "no checker of its own"),
