@@ -1,6 +1,7 @@
 """dc2 — Directional Convergence near Small Initialisations and Saddles in Two-Homogeneous NNs (Kumar & Haupt).
 
-Checkers: dc2.lemma5_2 and dc2.theorem5_1 (training from a small initialisation), dc2.appendixG (the closed forms of
+Checkers: dc2.lemma5_2 and dc2.theorem5_1 (training from a small initialisation), dc2.lemma5_3 and dc2.lemma5_4
+(directional convergence of the NCF flow; non-branching sets of one neuron), dc2.appendixG (the closed forms of
 Appendix G), dc2.lemmaC3, dc2.lemmaC4, dc2.lemmaC6 and dc2.lemmaC7
 (envelopes, monotonicity, the normalised NCF and the lower bound on ‖u‖ along the NCF flow), dc2.lemma5_6 (the D.3
 saddle), dc2.lemmaE1 and dc2.lemmaE2 (the flow of u1|u2|: branching and
@@ -14,6 +15,8 @@ from theorems.two_homogeneous import (  # noqa: F401
     appendixG,
     ledger,
     lemma5_2,
+    lemma5_3,
+    lemma5_4,
     lemma5_6,
     lemmaC3,
     lemmaC4,

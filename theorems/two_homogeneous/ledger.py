@@ -24,9 +24,13 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
          note="‖w(t)‖ ≤ √Cδ up to ln C/(4ββ̃), the envelope ‖w‖² ≤ δ²e^(4ββ̃t), ‖w/δ − u‖ → 0 with the derived O(δ²) rate "
               "(C6–C7), all δ in one batched program"),
     Item("Figure 2", "figure", note=f"the gradient field of f(u1, u2) = u1|u2| (a quiver plot, no training); {FLOW}"),
-    Item("Lemma 5.3", note=f"the NCF flow tends to 0 or converges in direction to a non-negative KKT point (C8–C9); {FLOW}"),
-    Item("Lemma 5.4", note=f"non-branching neighbourhoods for one leaky-ReLU neuron, γ = η₁/(2η₂), closed-form hyperbolic "
-                           f"flow (C19); {FLOW}"),
+    Item("Lemma 5.3", checker="dc2.lemma5_3",
+         note="the printed (iii) fails when u → 0 (a negative-valued KKT limit: a mutant); checked as (iii′) u ↛ 0 ⇒ "
+              "non-negative KKT limit, with lim N ∈ {0, ∞}, C8, C9 and N(u*) ≥ N(u0)/‖u0‖² on quadratic NCFs, u1|u2|, "
+              "a squared-ReLU neuron on the circle and an integrated leaky-ReLU neuron"),
+    Item("Lemma 5.4", checker="dc2.lemma5_4",
+         note="frozen pattern (margin ≥ η₁/2), sign of v, conserved v² − ‖u‖², closed form vs integrated flow (C19); γ's "
+              "factor 2 is slack except at ties, where an exact example branches at γ = η₁/η₂"),
     Item("Corollary 5.4.1", note=f"block-wise directional convergence for separable networks; {SMALL_INIT}"),
     Item("Figure 3", "figure", note=f"neuron angles of Figure 1 against the per-neuron NCF on the circle (its maxima at "
                                     f"0 and π for evenly spaced inputs); {SMALL_INIT}"),
