@@ -117,7 +117,7 @@ def _cartesian(y: np.ndarray, k: int) -> np.ndarray:
 def _first_time(path, g) -> float:
     """The first t where g(y(t)) ≤ 0 along the dense output (a scan on 2 000 points, then bisection to 1e-13)."""
     ts = np.linspace(0.0, path.t_reached, 2001)
-    vals = [g(path.at(t)) for t in ts]
+    vals = [g(y) for y in path.at(ts)]  # one dense-output evaluation for the whole scan
     j = next(i for i, v in enumerate(vals) if v <= 0)
     if j == 0:
         return 0.0
