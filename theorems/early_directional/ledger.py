@@ -20,7 +20,8 @@ LEDGER = register_ledger(Ledger("edc", "Early Directional Convergence in Deep Ho
               "Assumption 1: no locally Lipschitz gradient) is not checked"),
     Item("Lemma 2", checker="edc.lemma2", experiment="edc.flows",
          note="the blow-up case (P1, P3 identity (30), P4 T* bound, the sharpened rate (T* − t)‖u‖^{L−2}L(L−2)N(u*) → 1 from "
-              "above, P7 limit KKT point with λ = L·N(u*)) on smooth nets; edc.flows: the dichotomy from random starts — T* "
+              "above, P7 limit KKT point with λ = L·N(u*)) and P6 (N ≤ 0: ‖u‖ non-increasing, a rest point has N = ∇N = 0; "
+              "C12) on smooth nets; edc.flows: the dichotomy from random starts — T* "
               "against the P4 bound, limits matched to certified KKT points, and the bounded case on a squared-ReLU neuron "
               "(bounded starts settle at non-zero points)"),
     Item("Figure 1", "figure", note=f"two-layer squared-ReLU training from δ = 0.05 (loss, ‖w‖, alignment); {SMALL_INIT}"),

@@ -9,6 +9,7 @@ from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
     algorithm1,
     fig6,
     ledger,
+    lemma1,
     lemma3,
     lemma6,
     lemma8,

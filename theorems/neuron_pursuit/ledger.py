@@ -11,9 +11,12 @@ SMALL_INIT = "needs runs from vanishing initialisation near a saddle (the small-
 NP_AT_SCALE = "needs Neuron Pursuit sweeps at the paper's scale (the NP-at-scale issue)"
 
 LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursuit", (
-    Item("Lemma 1", note="dichotomy of the NCF gradient flow; edc.flows: escaping flows go to certified non-negative KKT "
-                         "points, and the printed bounded branch 'φ → 0' fails on a positive-mass set of starts of "
-                         "v·relu(uᵀx)² (they settle at non-zero points, as edc Lemma 2's case 2 allows)"),
+    Item("Lemma 1", checker="np.lemma1",
+         note="the printed 'converges to the origin' is false on an open set of starts (the balance invariants keep a "
+              "bounded flow away from 0; a·w² from (−1, ½) rests at (−√(7/8), 0)): checked as edc Lemma 2's case 2 / P6 "
+              "(a bounded flow rests at u* ≠ 0 with N = ∇N = 0), the printed reading is a mutant that fails; edc.flows "
+              "measures the bounded starts' mass; Definition 2.1's stable sets: the limit's rank among the certified KKT "
+              "points (np.lemma1) and their masses under uniform starts (edc.flows)"),
     Item("Lemma 2", note=f"early directional convergence from δw₀: {SMALL_INIT}"),
     Item("Lemma 3", checker="np.lemma3"),
     Item("Lemma 4", note=f"dynamics after escaping the origin (limit path, time shift): {SMALL_INIT}"),
