@@ -10,6 +10,7 @@ from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
     fig6,
     ledger,
     lemma1,
+    lemma2,
     lemma3,
     lemma6,
     lemma8,

@@ -17,7 +17,11 @@ LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursui
               "(a bounded flow rests at u* ≠ 0 with N = ∇N = 0), the printed reading is a mutant that fails; edc.flows "
               "measures the bounded starts' mass; Definition 2.1's stable sets: the limit's rank among the certified KKT "
               "points (np.lemma1) and their masses under uniform starts (edc.flows)"),
-    Item("Lemma 2", note=f"early directional convergence from δw₀: {SMALL_INIT}"),
+    Item("Lemma 2", checker="np.lemma2",
+         note="the np restatement of edc Theorem 1 (D > 2) and dc2 Theorem 5.1 (D = 2), D ∈ {2, 3, 4}: all δ and the NCF "
+              "flow in one batch; ‖ψ‖/δ bounded and → sup‖u‖ at order D; starts in the stable set of a certified KKT point "
+              "(non-global ones included, where 'aligned with the global maximiser' fails) align, vanishing flows stay "
+              "≤ 2εδ"),
     Item("Lemma 3", checker="np.lemma3"),
     Item("Lemma 4", note=f"dynamics after escaping the origin (limit path, time shift): {SMALL_INIT}"),
     Item("Lemma 5", note=f"sparsity preserved until the first saddle: {SMALL_INIT}"),
