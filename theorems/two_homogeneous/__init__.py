@@ -1,6 +1,6 @@
 """dc2 — Directional Convergence near Small Initialisations and Saddles in Two-Homogeneous NNs (Kumar & Haupt).
 
-Checkers: dc2.lemma5_2 and dc2.theorem5_1 (training from a small initialisation), dc2.lemma5_3 and dc2.lemma5_4
+Checkers: dc2.lemma5_2, dc2.theorem5_1 and dc2.corollary5_4_1 (training from a small initialisation), dc2.lemma5_3 and dc2.lemma5_4
 (directional convergence of the NCF flow; non-branching sets of one neuron), dc2.appendixG (the closed forms of
 Appendix G), dc2.lemmaC3, dc2.lemmaC4, dc2.lemmaC6 and dc2.lemmaC7
 (envelopes, monotonicity, the normalised NCF and the lower bound on ‖u‖ along the NCF flow), dc2.lemma5_6 (the D.3
@@ -13,6 +13,7 @@ abs_product.py (u1|u2|).
 
 from theorems.two_homogeneous import (  # noqa: F401
     appendixG,
+    corollary5_4_1,
     ledger,
     lemma5_2,
     lemma5_3,

@@ -31,7 +31,10 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
     Item("Lemma 5.4", checker="dc2.lemma5_4",
          note="frozen pattern (margin ≥ η₁/2), sign of v, conserved v² − ‖u‖², closed form vs integrated flow (C19); γ's "
               "factor 2 is slack except at ties, where an exact example branches at γ = η₁/η₂"),
-    Item("Corollary 5.4.1", note=f"block-wise directional convergence for separable networks; {SMALL_INIT}"),
+    Item("Corollary 5.4.1", checker="dc2.corollary5_4_1",
+         note="per block (each neuron of Figure 1's layer) the proof's construction: aligned with its certified û_k or "
+              "≤ 2δε at the common T; the whole-vector reading is a mutant that fails when two blocks grow at different "
+              "rates (the digest's caveat); instances: Figure 1's labels, α ∈ {−0.4, 0.5}, growing and vanishing blocks"),
     Item("Figure 3", "figure", note=f"neuron angles of Figure 1 against the per-neuron NCF on the circle (its maxima at "
                                     f"0 and π for evenly spaced inputs); {SMALL_INIT}"),
     Item("Theorem 5.5", note=f"directional convergence near saddles, square loss (C26; the proof gives 2Cδ², T7); "
