@@ -21,11 +21,14 @@ def _install(session: nox.Session, extras: str = "") -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """pytest under the Hypothesis profile `ci` (override: nox -s tests -- --hypothesis-profile dev)."""
+    """pytest under the Hypothesis profile `ci`, one pytest-xdist worker per core (override: nox -s tests --
+    --hypothesis-profile dev; -n 0 runs in one process)."""
     _install(session, "[test]")
     args = session.posargs
     if not any(a.startswith("--hypothesis-profile") for a in args):
         args = ["--hypothesis-profile", "ci", *args]
+    if not any(a == "-n" or a.startswith("-n") or a.startswith("--numprocesses") for a in args):
+        args = ["-n", "auto", *args]
     session.run("pytest", *args)
 
 
