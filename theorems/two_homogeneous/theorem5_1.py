@@ -188,7 +188,7 @@ class SmallInitialisationDirections(Checker):
         "the note, not decided; none in the regime leaves (2) undecided): (A) ‖w(T)‖/δ ≥ η and cos(w(T), û) ≥ "
         "1 − (1 + 3/(2η))ε, or (B) ‖w(T)‖/δ "
         "≤ 2ε; [derived] the gap ‖w(T)/δ − u(T)‖ = O(δ²) (fitted order, slack 0.2 and 3 standard errors; decided only "
-        "where every gap is above 30× its floor, since it is not part of the theorem). An integration "
+        "where every gap is above 30× its floor and 1e-10‖u(T)‖ (rounding), since it is not part of the theorem). An integration "
         "entry's floor is 10× its change between the two tolerances (undecided above 1e-4). Symbolic: the proof's "
         "inequality chain."
     )
@@ -287,7 +287,9 @@ class SmallInitialisationDirections(Checker):
         if len(gap) == len(deltas) and limit.T > 0:
             order = fitted_order(deltas, gap)
             # the rate is a derived extra, not the theorem: it is decided where the gaps are resolved, else only noted
-            if all(f < 0.03 * g for g, f in zip(gap, gap_floor, strict=True)):
+            # resolved: every gap well above its two-tolerance floor and above rounding (1e-12 of ‖u(T)‖, or of 1)
+            rounding = 1e-12 * max(1.0, float(np.linalg.norm(u_T)))
+            if all(f < 0.03 * g and g > 100 * rounding for g, f in zip(gap, gap_floor, strict=True)):
                 checked.append(order_at_least(order, 2.0, 0.2, f"[derived] ‖w(T)/δ − u(T)‖ = O(δ²) (fitted {order.slope:.3f})"))
             else:
                 notes.append("the O(δ²) rate is not decided: a gap is within 30× its floor (δ ≤ 1/√C is tiny)")
