@@ -18,8 +18,9 @@ from typing import Any
 
 from verify.catalogue import homcheck_version
 from verify.errors import InputError
-from verify.experiments import SCALES
+from verify.experiments import DTYPES, SCALES
 from verify.profiles import PROFILES, profile
+from verify.sweep import SERIAL, Cluster
 
 EXIT_CODES = {
     0: "every verdict PASS (mutants: every mutant killed)",
@@ -105,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     common(exp)
     exp.add_argument("--out", default="reports", help="report directory (default reports/)")
     exp.add_argument("--refresh", action="store_true", help="recompute even when a cached result exists")
-    parallel(exp, "experiments")
+    exp.add_argument("--dtype", choices=DTYPES, default="float64",
+                     help="floating point of the experiments made of independent runs (the sweeps; default float64; "
+                          "checkers always run in float64)")
+    parallel(exp, "experiments (a sweep experiment: its cells)")
     rep = sub.add_parser("replay", help="re-evaluate a saved counterexample (reports/counterexamples/<id>.pkl)")
     rep.add_argument("path", help="the .pkl file a FAIL wrote")
     rep.add_argument("--device", choices=DEVICES, default="auto", help="torch device (default auto)")
@@ -194,6 +198,11 @@ def _main(argv: list[str] | None) -> int:
             from verify.experiments import experiments, get_experiment
 
             chosen_experiments = [get_experiment(n) for n in args.names] or list(experiments().values())
+            if args.dtype != "float64":
+                from verify.experiments import check_dtype
+
+                for experiment in chosen_experiments:
+                    check_dtype(experiment, args.dtype)
         elif args.command == "verify":
             from verify.catalogue import select
             from verify.experiments import experiments
@@ -329,7 +338,7 @@ def _run(checkers: list, chosen, args, device, out: Path, experiments: list = ()
     """``homcheck run`` (checkers) and ``homcheck verify`` (checkers and ``experiments`` at ``args.scale``, one pool)."""
     from verify.report import RunManifest, new_run_id, write_index
     from verify.runner import versions
-    from verify.sweep import Cluster, run_tasks
+    from verify.sweep import run_tasks
 
     with_mutants = not args.no_mutants
     cluster = Cluster(args.workers, args.scheduler)
@@ -406,24 +415,29 @@ def _run(checkers: list, chosen, args, device, out: Path, experiments: list = ()
 
 
 def run_one_experiment(name: str, scale: str, seed: int, device: Any, out: Path, refresh: bool,
-                       plugins: tuple[str, ...] = (), sys_path: tuple[str, ...] = ()) -> ExperimentDone:
-    """Run one experiment and write its report (here or in a Dask worker)."""
+                       plugins: tuple[str, ...] = (), sys_path: tuple[str, ...] = (), cluster: Cluster = SERIAL,
+                       dtype: str = "float64") -> ExperimentDone:
+    """Run one experiment and write its report (here or in a Dask worker; a sweep's cells on ``cluster``)."""
     from verify.experiments import get_experiment, run_experiment
 
     sys.path[:0] = [p for p in sys_path if p not in sys.path]
     _load(list(plugins))
     done = run_experiment(get_experiment(name), scale=scale, seed=seed, device=device, out_dir=out, refresh=refresh,
-                          say=_say)
+                          cluster=cluster, dtype=dtype, say=_say)
     return ExperimentDone(name, done.status, f"{name:<16} {done.status}: computing {done.run_s:.1f} s"
                           + (" (cached)" if done.cached else "") + f" + report {done.report_s:.1f} s → {done.markdown}")
 
 
 def _experiments(chosen: list, args, device, out: Path) -> int:
+    """``homcheck experiment``: a sweep experiment runs here with its cells on the cluster; the others are tasks on it."""
+    from verify.experiments import SweepExperiment
     from verify.report import write_index
-    from verify.sweep import Cluster, run_tasks
+    from verify.sweep import run_tasks
 
     cluster = Cluster(args.workers, args.scheduler)
-    if not cluster.serial:
+    sweeps = [exp for exp in chosen if isinstance(exp, SweepExperiment)]
+    chosen = [exp for exp in chosen if not isinstance(exp, SweepExperiment)]
+    if not cluster.serial and chosen:
         _say(f"{len(chosen)} experiments on {cluster.describe()}")
     tasks = {exp.name: (exp.name, args.scale, args.seed, str(device) if not cluster.serial else device, out.resolve(),
                         args.refresh, tuple(args.plugin), tuple(sys.path)) for exp in chosen}
@@ -441,8 +455,12 @@ def _experiments(chosen: list, args, device, out: Path) -> int:
         for key, task in tasks.items():
             _say(f"{key:<16} started at scale {args.scale}")
             run_tasks(run_one_experiment, {key: task}, cluster, on_done=collected)
-    else:
+    elif tasks:
         run_tasks(run_one_experiment, tasks, cluster, on_done=collected)
+    for exp in sweeps:
+        _say(f"{exp.name:<16} started at scale {args.scale}: its cells {cluster.describe()}, {args.dtype}")
+        collected(run_tasks(run_one_experiment, {exp.name: (exp.name, args.scale, args.seed, device, out.resolve(), args.refresh,
+                                                            tuple(args.plugin), tuple(sys.path), cluster, args.dtype)})[0])
     write_index(out)
     print(f"index: {out / 'index.md'}")
     return 4 if crashed else 0

@@ -10,6 +10,11 @@ therefore two methods:
 * ``report(result, figure_dir)`` — formatting only: markdown, figures, and the paper's stated
   outcomes beside ours (:class:`Outcome`), each reproduced, not reproduced, or undecided.
 
+A :class:`SweepExperiment` is made of independent runs — the cells of a sweep (:mod:`verify.sweep`): its ``run``
+also takes the ``cluster`` its cells run on (``--workers`` / ``--scheduler``) and the floating-point ``dtype`` of its
+runs (float32 is offered to experiments only; checkers stay float64). Its cells are appended to a JSON-lines file
+in the cache (:func:`sweep_path`) as they finish, so an interrupted run keeps them.
+
 The runner (:func:`run_experiment`) writes ``<out>/<name>.md`` and ``<name>.json`` with the
 name, scale, seed, device, versions, run and report seconds, and the reproduction status.
 Experiments register with :func:`register_experiment`; built-ins through the entry points.
@@ -25,8 +30,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from verify.errors import InputError
+from verify.sweep import SERIAL, Cluster
 
 SCALES = ("ci", "dev", "paper")
+DTYPES = ("float64", "float32")
 
 
 @dataclass
@@ -84,6 +91,15 @@ class Experiment:
         raise NotImplementedError
 
 
+class SweepExperiment(Experiment):
+    """An experiment whose runs are the cells of a resumable sweep, run on ``cluster`` in ``dtype`` (one of ``dtypes``)."""
+
+    dtypes: ClassVar[tuple[str, ...]] = DTYPES
+
+    def run(self, scale: str, seed: int, device: Any, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> Any:
+        raise NotImplementedError
+
+
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
@@ -120,16 +136,40 @@ def check_scale(scale: str) -> str:
     return scale
 
 
-def cache_path(experiment: Experiment, scale: str, seed: int, cache_dir: Path) -> Path:
-    """Where a result is cached: keyed by name, scale, seed, homcheck version and the module's source stamp."""
+def check_dtype(experiment: Experiment, dtype: str) -> str:
+    """``dtype`` if ``experiment`` can run in it: every experiment in float64, sweep experiments in float32 too."""
+    if dtype not in DTYPES:
+        raise InputError(f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+    if dtype not in getattr(experiment, "dtypes", ("float64",)):
+        offered = [e.name for e in EXPERIMENTS.values() if dtype in getattr(e, "dtypes", ("float64",))]
+        raise InputError(f"experiment {experiment.name} runs in float64 only; --dtype {dtype} is offered by: "
+                         f"{', '.join(offered) or 'none'}")
+    return dtype
+
+
+def cache_path(experiment: Experiment, scale: str, seed: int, cache_dir: Path, dtype: str = "float64") -> Path:
+    """Where a result is cached: keyed by name, scale, seed, dtype, homcheck version and the module's source stamp."""
     import hashlib
     import json
 
     from verify.catalogue import homcheck_version, source_stamp
 
     stamp = source_stamp(type(experiment).__module__)
-    key = hashlib.sha256(json.dumps([experiment.name, scale, seed, homcheck_version(), stamp]).encode()).hexdigest()[:20]
-    return cache_dir / experiment.name / f"{scale}-seed{seed}-{key}.pkl"
+    key = hashlib.sha256(json.dumps([experiment.name, scale, seed, dtype, homcheck_version(), stamp]).encode()).hexdigest()[:20]
+    return cache_dir / experiment.name / f"{scale}-seed{seed}-{dtype}-{key}.pkl"
+
+
+def sweep_path(name: str, scale: str, seed: int, settings: Any, modules: tuple = ()) -> Path:
+    """The JSON-lines file of an experiment's sweep in the cache, keyed by the scale, seed, settings (their ``repr``),
+    homcheck's version and the source of ``modules`` (the code that computes a cell): a change to any starts a new sweep."""
+    import hashlib
+    import json
+
+    from verify.catalogue import homcheck_version
+
+    code = b"".join(Path(m.__file__).read_bytes() for m in modules)
+    key = hashlib.sha256(json.dumps([scale, seed, homcheck_version(), repr(settings)]).encode() + code).hexdigest()[:20]
+    return default_cache_dir() / name / f"{scale}-seed{seed}-{key}.jsonl"
 
 
 def default_cache_dir() -> Path:
@@ -152,15 +192,16 @@ class ExperimentRun:
 
 
 def run_experiment(experiment: Experiment, *, scale: str, seed: int, device: Any, out_dir: Path,
-                   cache_dir: Path | None = None, refresh: bool = False,
-                   say: Callable[[str], None] = lambda _: None) -> ExperimentRun:
-    """Run (or load from the cache) one experiment and write its report."""
+                   cache_dir: Path | None = None, refresh: bool = False, cluster: Cluster = SERIAL,
+                   dtype: str = "float64", say: Callable[[str], None] = lambda _: None) -> ExperimentRun:
+    """Run (or load from the cache) one experiment and write its report; a sweep experiment's cells run on ``cluster``."""
     from verify.files import atomic_write, dumps_strict
     from verify.runner import versions
     from verify.tables import markdown_table
 
     check_scale(scale)
-    cache = cache_path(experiment, scale, seed, cache_dir or default_cache_dir())
+    check_dtype(experiment, dtype)
+    cache = cache_path(experiment, scale, seed, cache_dir or default_cache_dir(), dtype)
     t0 = time.perf_counter()
     result, cached = None, False
     if cache.is_file() and not refresh:
@@ -171,7 +212,10 @@ def run_experiment(experiment: Experiment, *, scale: str, seed: int, device: Any
             result = None
     if result is None:
         say(f"{experiment.name}: computing at scale {scale} (seed {seed})")
-        result = experiment.run(scale, seed, device)
+        if isinstance(experiment, SweepExperiment):
+            result = experiment.run(scale, seed, device, cluster=cluster, dtype=dtype)
+        else:
+            result = experiment.run(scale, seed, device)
         run_s = time.perf_counter() - t0
         atomic_write(cache, pickle.dumps({"result": result, "run_s": run_s}))
     t1 = time.perf_counter()
@@ -185,7 +229,7 @@ def run_experiment(experiment: Experiment, *, scale: str, seed: int, device: Any
         f"# {experiment.name} — {experiment.title}", "",
         f"**Reproduction: {state}**  ",
         f"Source: {experiment.source}  ",
-        f"Scale `{scale}`, seed {seed}, device `{device}`, float64; computing {run_s:.1f} s"
+        f"Scale `{scale}`, seed {seed}, device `{device}`, {dtype}; computing {run_s:.1f} s"
         + (" (loaded from the cache)" if cached else "") + f", report {report_s:.1f} s  ",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items() if k != "platform"), "",
     ]
@@ -198,7 +242,7 @@ def run_experiment(experiment: Experiment, *, scale: str, seed: int, device: Any
     markdown = "\n".join(head + [rep.markdown.rstrip(), ""] + (["## Figures", ""] + [f"![{f}]({f})" for f in figures]
                                                               if figures else [])) + "\n"
     document = {"schema_version": 2, "kind": "experiment", "name": experiment.name, "title": experiment.title,
-                "source": experiment.source, "scale": scale, "seed": seed, "device": str(device), "status": state,
+                "source": experiment.source, "scale": scale, "seed": seed, "device": str(device), "dtype": dtype, "status": state,
                 "outcomes": rep.outcomes, "data": rep.data, "run_s": round(run_s, 3), "report_s": round(report_s, 3),
                 "cached": cached, "figures": figures, "versions": versions()}
     atomic_write(out_dir / f"{experiment.name}.json", dumps_strict(document))

@@ -69,6 +69,7 @@ def constrained_ncf_max(
     init: torch.Tensor | None = None,
     certify: bool | None = None,
     tau: float = 1e-6,
+    dtype: torch.dtype = DTYPE,
 ) -> NCFMaxResult:
     """Maximise N_{z,H}(u) on the unit sphere by projected gradient ascent with restarts.
 
@@ -79,11 +80,12 @@ def constrained_ncf_max(
     stalls on ridges of kinks, far from any KKT point, where :func:`polish_kkt` cannot start.
 
     ``certify`` (default: when σ has a kink) adds a Clarke certificate for every restart
-    with positive value, see :func:`stationarity`.
+    with positive value, see :func:`stationarity`. ``dtype`` float32 is for experiments (Neuron Pursuit's
+    float32 path); the starts are drawn in float64 and rounded, so both precisions start from the same points.
     """
     dev = resolve_device(device)
-    X = as_data(X, dtype=DTYPE, device=dev)
-    z = as_targets(z, X.shape[0], net.widths[-1], dtype=DTYPE, device=dev)
+    X = as_data(X, dtype=dtype, device=dev)
+    z = as_targets(z, X.shape[0], net.widths[-1], dtype=dtype, device=dev)
     restarts = check_positive_int("restarts", restarts)
     steps = check_positive_int("steps", steps, minimum=0)
     step_size = check_positive("step_size", step_size)
@@ -91,9 +93,9 @@ def constrained_ncf_max(
         raise InputError(f"data has {X.shape[1]} features, the network expects d = {net.widths[0]}")
 
     if init is None:
-        u = net.random_unit(restarts, torch.Generator().manual_seed(seed), dev)
+        u = net.random_unit(restarts, torch.Generator().manual_seed(seed), dev).to(dtype)
     else:
-        u = init.to(device=dev, dtype=DTYPE).reshape(-1, net.n_params)
+        u = init.to(device=dev, dtype=dtype).reshape(-1, net.n_params)
         u = u / u.norm(dim=-1, keepdim=True)
     floor = _KINKED_STEP_FLOOR if net.activation.kinked else 0.0
     ascent = sphere_ascent(lambda w: ncf(net, w, X, z), u, steps=steps, step_size=step_size, tol=tol, floor=floor)

@@ -58,6 +58,8 @@ from verify.saddle import layer_terms
 from verify.sphere import sphere_ascent
 
 LOSS_REDUCTIONS = ("sum", "mean")
+STOP_RULES = ("relative_error", "classification_error")
+DTYPES = {"float64": torch.float64, "float32": torch.float32}  # float32: experiments at scale (checkers use float64)
 DOMINANT_CHOICES = ("ncf", "loss")
 
 # ---------------------------------------------------------------------------------------------------------
@@ -111,13 +113,14 @@ class DescentRun:
 
     u: final parameters (*B, n_params); losses: (steps_run + 1, *B) loss at W(0), …, W(steps_run), on the
     CPU; converged: (*B,) whether ‖∇L‖ <= tol was reached; finite: False if the loss overflowed (the last
-    finite iterate is returned).
+    finite iterate is returned); halvings: step halvings of :func:`descent_with_halving`.
     """
 
     u: torch.Tensor
     losses: torch.Tensor
     converged: torch.Tensor
     finite: bool = True
+    halvings: int = 0
 
     @property
     def steps(self) -> int:
@@ -177,6 +180,28 @@ def _descend(net, u, X, Y, step_size, steps, scale, tol, target_loss, check_ever
     return DescentRun(u, losses[: k + 1].cpu(), converged.cpu())
 
 
+def descent_with_halving(net: FeedForward, u: torch.Tensor, X: torch.Tensor, Y: torch.Tensor, *, step_size: float, steps: int,
+                         every: int, max_halvings: int, scale: float, tol: float = 0.0) -> DescentRun:
+    """GD with np §C.2.2's safeguard (PVR): every ``every`` steps the loss is compared with the previous checkpoint's;
+    if it increased (or overflowed), the checkpoint's weights are restored and the step halved, at most
+    ``max_halvings`` times (after which a chunk is kept as it is). ``steps`` counts the kept steps; the losses of
+    discarded chunks are not recorded. One unbatched run (u of shape (n_params,))."""
+    kept, taken, halvings, eta, converged = [], 0, 0, step_size, torch.zeros((), dtype=torch.bool)
+    while taken < steps and not bool(converged):
+        chunk = gradient_descent(net, u, X, Y, step_size=eta, steps=min(every, steps - taken), scale=scale, tol=tol)
+        start = float(chunk.losses[0])
+        if (not chunk.finite or float(chunk.losses[-1]) > start) and halvings < max_halvings:
+            eta, halvings = eta / 2, halvings + 1  # restore the checkpoint (u is unchanged) and halve the step
+            continue
+        kept.append(chunk.losses if not kept else chunk.losses[1:])
+        taken += chunk.steps
+        u, converged = chunk.u, chunk.converged
+        if not chunk.finite:
+            return DescentRun(u, torch.cat(kept), converged, finite=False, halvings=halvings)
+    losses = torch.cat(kept) if kept else squared_loss(net, u, X, Y, scale).reshape(1).cpu()
+    return DescentRun(u, losses, converged, halvings=halvings)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # network surgery: appending a neuron, rebalancing
 # ---------------------------------------------------------------------------------------------------------
@@ -224,6 +249,20 @@ def rebalance(net: FeedForward, u: torch.Tensor, *, tol: float = 1e-10, max_swee
     return net.flatten(Ws)
 
 
+def classification_error(prediction: torch.Tensor, target: torch.Tensor) -> float | None:
+    """The fraction of rows whose arg-max prediction differs from the arg-max target (np §C.2.1); None for one output."""
+    if prediction.shape[-1] < 2:
+        return None
+    return float((prediction.argmax(dim=-1) != target.argmax(dim=-1)).double().mean())
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    """The torch dtype of an estimator's ``dtype`` parameter ("float64" or "float32")."""
+    if name not in DTYPES:
+        raise InputError(f"dtype must be one of {tuple(DTYPES)}, got {name!r}")
+    return DTYPES[name]
+
+
 def relative_error(prediction: torch.Tensor, target: torch.Tensor) -> float:
     """‖prediction − target‖_F / ‖target‖_F (np §5.2.1); 0/0 is 0 and x/0 is inf."""
     num, den = float((prediction - target).norm()), float(target.norm())
@@ -248,7 +287,9 @@ class PursuitIteration:
     (iteration 1: at the origin, L(0)); loss_added: right after adding the neuron(s) (line 12 / 33);
     loss_gd: after gradient descent (line 16 / 37); gd_steps, gd_converged (‖∇L‖ <= gd_tol·L(0) reached),
     gd_loss_increases: GD steps whose loss exceeded the previous step's; gd_finite: False if GD overflowed;
-    train_error: relative training error after the iteration; curve_start: index of the iteration's first
+    gd_halvings: step halvings (``gd_halving_every``); train_error: relative training error after the iteration;
+    train_classification_error: the fraction of training samples whose arg-max output is not the arg-max of Y
+    (None for one output); curve_start: index of the iteration's first
     GD loss in ``loss_curve_``.
     """
 
@@ -266,8 +307,10 @@ class PursuitIteration:
     gd_converged: bool
     gd_loss_increases: int
     gd_finite: bool
+    gd_halvings: int
     hidden_widths: tuple[int, ...]
     train_error: float
+    train_classification_error: float | None
     curve_start: int
 
 
@@ -299,7 +342,7 @@ class _HomogeneousRegressor(RegressorMixin, BaseEstimator):
             raise InputError(" ".join(str(exc).split())) from None
         net = self._net(tuple(W.shape[0] for W in self.weights_[:-1]))
         u = net.flatten([torch.as_tensor(W) for W in self.weights_])
-        out = net(u, torch.as_tensor(X)).numpy()
+        out = net(u, torch.as_tensor(X, dtype=u.dtype)).numpy()  # in the precision it was fitted in
         return out[:, 0] if self._y_was_1d else out
 
     def __sklearn_tags__(self):
@@ -318,18 +361,27 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
     alpha, p : activation σ(x) = max(x, αx)^p (p a positive integer).
     restarts : R, random restarts of every constrained NCF maximisation (per layer in iterations >= 2).
     ascent_steps, ascent_step_size : projected ascent iterations and initial step.
+    ascent_steps_first, ascent_step_size_first : the same for iteration 1 (None: as later; PVR uses 6000 × 0.25
+        in iteration 1 and 5000 × 0.5 later, np §C.2.2).
     delta_first, delta_later : δ of iteration 1, and δ/‖w‖₂ of later iterations.
     delta_shrink, max_shrinks_first, max_shrinks_later : the δ reductions (0.8; at most 4 and 10).
     gd_steps, gd_step_size, gd_tol : gradient descent after each addition: at most gd_steps steps of size
         gd_step_size, stopping early once ‖∇L‖ <= gd_tol·L(0).
+    gd_halving_every, gd_max_halvings : with gd_halving_every = k, np §C.2.2's safeguard (PVR): every k steps compare
+        the loss with the previous checkpoint; if it increased, restore the checkpoint and halve the step, at most
+        gd_max_halvings times per iteration (:func:`descent_with_halving`).
     max_iter : NP iterations including the first (Algorithm 1's E is max_iter − 1).
-    tol : stop after the iteration whose relative training error ‖Y − H‖_F/‖Y‖_F is below tol.
+    tol, stop_on : stop after the iteration whose relative training error ‖Y − H‖_F/‖Y‖_F is below tol
+        ("relative_error", np §5.2.1) or whose training classification error (arg-max of the m >= 2 outputs against
+        the arg-max of Y) is 0 ("classification_error", modular addition, np §C.2.1).
     loss_reduction : "mean" (‖Y − H‖²_F/(n·m), default) or "sum" (Algorithm 1's ‖Y − H‖²_F).
     rebalance : rebalance the weights after every iteration (Saul 2023; the paper uses it for PVR only).
     dominant : how iterations >= 2 pick the layer l* among the per-layer best KKT points: "ncf" (the paper,
         lines 23–27: the largest NCF value over restarts and layers) or "loss" (a deviation studied by the np.fig6
         experiment: the layer whose best point, appended with the δ schedule, gives the lowest loss).
-    device : "auto", "cpu" or "cuda"; random_state : seed of every random choice; verbose : progress bar.
+    device : "auto", "cpu" or "cuda"; dtype : "float64" (default) or "float32" (experiments at scale, GPUs);
+    random_state : seed of every random choice (the random starts are drawn in float64 and rounded, so both
+    precisions start from the same points); verbose : progress bar.
 
     Attributes
     ----------
@@ -357,12 +409,18 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         gd_steps: int = 70_000,
         gd_step_size: float = 0.005,
         gd_tol: float = 1e-7,
+        gd_halving_every: int | None = None,
+        gd_max_halvings: int = 4,
+        ascent_steps_first: int | None = None,
+        ascent_step_size_first: float | None = None,
         max_iter: int = 31,
         tol: float = 1e-3,
+        stop_on: str = "relative_error",
         loss_reduction: str = "mean",
         rebalance: bool = False,
         dominant: str = "ncf",
         device: str = "auto",
+        dtype: str = "float64",
         random_state=None,
         verbose: bool = False,
     ) -> None:
@@ -380,12 +438,18 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         self.gd_steps = gd_steps
         self.gd_step_size = gd_step_size
         self.gd_tol = gd_tol
+        self.gd_halving_every = gd_halving_every
+        self.gd_max_halvings = gd_max_halvings
+        self.ascent_steps_first = ascent_steps_first
+        self.ascent_step_size_first = ascent_step_size_first
         self.max_iter = max_iter
         self.tol = tol
+        self.stop_on = stop_on
         self.loss_reduction = loss_reduction
         self.rebalance = rebalance
         self.dominant = dominant
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
 
@@ -407,6 +471,15 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         loss_scale(self.loss_reduction, 1, 1)
         if self.dominant not in DOMINANT_CHOICES:
             raise InputError(f"dominant must be one of {DOMINANT_CHOICES}, got {self.dominant!r}")
+        if self.stop_on not in STOP_RULES:
+            raise InputError(f"stop_on must be one of {STOP_RULES}, got {self.stop_on!r}")
+        for name in ("gd_halving_every", "ascent_steps_first"):
+            if getattr(self, name) is not None:
+                check_positive_int(name, getattr(self, name))
+        if self.ascent_step_size_first is not None:
+            check_positive("ascent_step_size_first", self.ascent_step_size_first)
+        check_positive_int("gd_max_halvings", self.gd_max_halvings, minimum=0)
+        torch_dtype(self.dtype)
 
     # -- Algorithm 1 -----------------------------------------------------------------------------------
 
@@ -414,9 +487,12 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         """Run Neuron Pursuit on (X, y); y of shape (n,) or (n, m) (vector outputs, np Remark 3)."""
         self._check_params()
         X, Y = self._validated_fit_data(X, y)
+        if self.stop_on == "classification_error" and Y.shape[1] < 2:
+            raise InputError("stop_on='classification_error' needs targets with m >= 2 outputs (one column per class)")
         dev = resolve_device(self.device)
-        self._X = torch.as_tensor(X, dtype=DTYPE, device=dev)
-        self._Y = torch.as_tensor(Y, dtype=DTYPE, device=dev)
+        self._dtype = torch_dtype(self.dtype)
+        self._X = torch.as_tensor(X, dtype=self._dtype, device=dev)
+        self._Y = torch.as_tensor(Y, dtype=self._dtype, device=dev)
         self._scale = loss_scale(self.loss_reduction, *Y.shape)
         self._rng = check_random_state(self.random_state)
         loss_origin = float(self._scale * (self._Y**2).sum())  # L(0)
@@ -424,7 +500,7 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         self.stop_reason_ = f"reached max_iter = {self.max_iter} iterations"
 
         net = self._net((1,) * (self.depth - 1))  # line 2: one neuron in every hidden layer
-        u = torch.zeros(net.n_params, dtype=DTYPE, device=dev)
+        u = torch.zeros(net.n_params, dtype=self._dtype, device=dev)
         with small_problem_threads(self._X), tqdm(total=self.max_iter, disable=not self.verbose, desc="Neuron Pursuit", unit="it") as bar:
             for iteration in range(1, self.max_iter + 1):
                 self.n_iter_ = iteration  # iterations run, one that stops at its NCF step included
@@ -434,15 +510,21 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
                     break
                 net, u, selection = chosen
                 # lines 13–16 / 34–37: gradient descent, read as "until ‖∇L‖ <= gd_tol·L(0)" or gd_steps steps
-                run = gradient_descent(net, u, self._X, self._Y, step_size=self.gd_step_size, steps=self.gd_steps,
-                                       scale=self._scale, tol=self.gd_tol * loss_origin)
+                if self.gd_halving_every is None:
+                    run = gradient_descent(net, u, self._X, self._Y, step_size=self.gd_step_size, steps=self.gd_steps,
+                                           scale=self._scale, tol=self.gd_tol * loss_origin)
+                else:
+                    run = descent_with_halving(net, u, self._X, self._Y, step_size=self.gd_step_size, steps=self.gd_steps,
+                                               every=self.gd_halving_every, max_halvings=self.gd_max_halvings,
+                                               scale=self._scale, tol=self.gd_tol * loss_origin)
                 u = rebalance(net, run.u) if self.rebalance else run.u
                 curve = run.losses.numpy()
                 row = PursuitIteration(
                     iteration=iteration, **selection, loss_added=float(curve[0]), loss_gd=float(curve[-1]),
                     gd_steps=run.steps, gd_converged=bool(run.converged), gd_loss_increases=int((np.diff(curve) > 0).sum()),
                     gd_finite=run.finite, hidden_widths=tuple(net.widths[1:-1]),
-                    train_error=relative_error(net(u, self._X), self._Y), curve_start=sum(map(len, curves)),
+                    gd_halvings=run.halvings, train_error=relative_error(net(u, self._X), self._Y),
+                    train_classification_error=classification_error(net(u, self._X), self._Y), curve_start=sum(map(len, curves)),
                 )
                 curves.append(curve)
                 self.history_.append(asdict(row))
@@ -456,22 +538,27 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
                     self.stop_reason_ = f"iteration {iteration}: gradient descent overflowed (lower gd_step_size)"
                     warnings.warn(f"Neuron Pursuit stopped: {self.stop_reason_}", ConvergenceWarning, stacklevel=2)
                     break
-                if row.train_error < self.tol:
+                if self.stop_on == "relative_error" and row.train_error < self.tol:
                     self.stop_reason_ = f"relative training error {row.train_error:.3g} < tol = {self.tol:g}"
+                    break
+                if self.stop_on == "classification_error" and row.train_classification_error == 0:
+                    self.stop_reason_ = "training classification error 0"
                     break
 
         self.weights_ = [W.cpu().numpy().copy() for W in net.split(u)]
         self.hidden_widths_ = tuple(net.widths[1:-1])
         self.loss_curve_ = np.concatenate(curves) if curves else np.array([loss_origin])
         self.train_error_ = relative_error(net(u, self._X), self._Y)
-        del self._X, self._Y, self._scale, self._rng
+        del self._X, self._Y, self._scale, self._rng, self._dtype
         return self
 
     def _first_iteration(self, net: FeedForward, loss_origin: float):
         """Lines 3–12: dominant KKT point Ŵ of max yᵀH(X; W) s.t. Σ‖W_l‖²_F = 1, then W(0) = δŴ."""
         found = constrained_ncf_max(  # lines 3–11: R restarts as one batch, sorted best first
-            net, self._X, self._Y, restarts=self.restarts, steps=self.ascent_steps, step_size=self.ascent_step_size,
-            seed=self._seed(), device=self._X.device, certify=False,
+            net, self._X, self._Y, restarts=self.restarts,
+            steps=self.ascent_steps if self.ascent_steps_first is None else self.ascent_steps_first,
+            step_size=self.ascent_step_size if self.ascent_step_size_first is None else self.ascent_step_size_first,
+            seed=self._seed(), device=self._X.device, certify=False, dtype=self._dtype,
         )
         n_max, w_hat, positive = float(found.value[0]), found.u[0], int((found.value > 0).sum())
         if not self._dominant_value_is_positive(1, n_max, positive):
@@ -521,7 +608,7 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
             k_in = term.in_dim
             start = torch.randn(self.restarts, k_in + term.out_dim, generator=torch.Generator().manual_seed(self._seed()), dtype=DTYPE)
             found = sphere_ascent(lambda ab, term=term: term.ncf(residual, ab[:, k_in:], ab[:, :k_in]),
-                                  start.to(self._X.device), steps=self.ascent_steps, step_size=self.ascent_step_size)
+                                  start.to(self._X.device, self._dtype), steps=self.ascent_steps, step_size=self.ascent_step_size)
             positive += int((found.value > 0).sum())
             ab = found.u[0]
             candidates.append((term.layer, ab[:k_in], ab[k_in:], float(found.value[0]), float(found.kkt_residual[0])))
@@ -545,7 +632,7 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         All candidates are evaluated as one batch. When none qualifies NP goes on with the smallest δ and
         warns (digest §3.7 item 4); the descent check then sees the increase.
         """
-        deltas = delta * self.delta_shrink ** torch.arange(max_shrinks + 1, dtype=DTYPE, device=base.device)
+        deltas = delta * self.delta_shrink ** torch.arange(max_shrinks + 1, dtype=base.dtype, device=base.device)
         losses = squared_loss(net, base + deltas[:, None] * direction, self._X, self._Y, self._scale)
         ok = (losses <= reference).nonzero()
         if len(ok) == 0:
@@ -565,7 +652,7 @@ class SmallInitGDRegressor(_HomogeneousRegressor):
     The net has ``hidden_width`` neurons in every hidden layer (paper: 50); the initial weights are one
     point uniform on the sphere of radius ``init_radius`` in the space of all parameters (digest §3.7
     item 6); GD with step ``step_size`` runs until the relative training error is below ``tol`` or for
-    ``max_steps`` steps (paper: 0.001 and 3·10⁶). Loss, device, random_state and verbose as in
+    ``max_steps`` steps (paper: 0.001 and 3·10⁶). Loss, device, dtype, random_state and verbose as in
     :class:`NeuronPursuitRegressor`; with ``warm_start`` a second ``fit`` continues from the fitted weights.
 
     Attributes: weights_, hidden_widths_, n_iter_ (GD steps, all fits), history_ (one dict per fit: steps,
@@ -586,6 +673,7 @@ class SmallInitGDRegressor(_HomogeneousRegressor):
         loss_reduction: str = "mean",
         warm_start: bool = False,
         device: str = "auto",
+        dtype: str = "float64",
         random_state=None,
         verbose: bool = False,
     ) -> None:
@@ -600,6 +688,7 @@ class SmallInitGDRegressor(_HomogeneousRegressor):
         self.loss_reduction = loss_reduction
         self.warm_start = warm_start
         self.device = device
+        self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
 
@@ -611,18 +700,19 @@ class SmallInitGDRegressor(_HomogeneousRegressor):
         for name in ("init_radius", "step_size", "tol"):
             check_positive(name, getattr(self, name))
         check_positive_int("max_steps", self.max_steps, minimum=0)
+        torch_dtype(self.dtype)
         continuing = self.warm_start and hasattr(self, "weights_")
         X, Y = self._validated_fit_data(X, y) if not continuing else self._validated_refit_data(X, y)
-        dev = resolve_device(self.device)
-        Xt = torch.as_tensor(X, dtype=DTYPE, device=dev)
-        Yt = torch.as_tensor(Y, dtype=DTYPE, device=dev)
+        dev, dtype = resolve_device(self.device), torch_dtype(self.dtype)
+        Xt = torch.as_tensor(X, dtype=dtype, device=dev)
+        Yt = torch.as_tensor(Y, dtype=dtype, device=dev)
         scale = loss_scale(self.loss_reduction, *Y.shape)
         net = self._net((self.hidden_width,) * (self.depth - 1))
         if continuing:
-            u = net.flatten([torch.as_tensor(W, device=dev) for W in self.weights_])
+            u = net.flatten([torch.as_tensor(W, dtype=dtype, device=dev) for W in self.weights_])
         else:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-            u = self.init_radius * net.random_unit(1, torch.Generator().manual_seed(seed), dev)[0]
+            u = self.init_radius * net.random_unit(1, torch.Generator().manual_seed(seed), dev)[0].to(dtype)
             self.history_, self.loss_curve_, self.n_iter_ = [], np.empty(0), 0
         loss_origin = float(scale * (Yt**2).sum())
         with tqdm(total=self.max_steps, disable=not self.verbose, desc="small-init GD", unit="step") as bar:

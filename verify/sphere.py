@@ -96,7 +96,7 @@ def sphere_ascent(
     if not 0 <= floor < 1:
         raise InputError(f"floor must be in [0, 1), got {floor!r}")
 
-    u = (init / norms).to(DTYPE)
+    u = init / norms if init.is_floating_point() else (init / norms).to(DTYPE)  # the caller's precision (float32 experiments)
     value, grad = value_and_grad(objective, u)
     eta = torch.full_like(value, step_size)
     tiny = torch.finfo(u.dtype).tiny

@@ -52,6 +52,9 @@ class Cluster:
         return "serially in this process" if self.serial else f"{self.workers} local Dask worker processes (1 thread each)"
 
 
+SERIAL = Cluster()  # the default: serially in this process
+
+
 @dataclass
 class TaskOutcome:
     """One finished task: its key, its value or the error it raised (with traceback), its wall time."""
@@ -79,7 +82,7 @@ def _guarded(key: str, fn: Callable[..., Any], args: tuple) -> TaskOutcome:
         return TaskOutcome(key, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(), time.perf_counter() - t0)
 
 
-def run_tasks(fn: Callable[..., Any], tasks: dict[str, tuple], cluster: Cluster = Cluster(), *,
+def run_tasks(fn: Callable[..., Any], tasks: dict[str, tuple], cluster: Cluster = SERIAL, *,
               on_done: Callable[[TaskOutcome], None] | None = None) -> list[TaskOutcome]:
     """Run ``fn(*args)`` for every ``key → args`` of ``tasks`` on ``cluster``; outcomes in completion order."""
     outcomes: list[TaskOutcome] = []
@@ -149,7 +152,7 @@ def _append(path: Path, record: dict) -> None:
         os.fsync(f.fileno())
 
 
-def run_sweep(fn: Callable[..., dict], cells: dict[str, tuple], path: Path, cluster: Cluster = Cluster(), *,
+def run_sweep(fn: Callable[..., dict], cells: dict[str, tuple], path: Path, cluster: Cluster = SERIAL, *,
               on_done: Callable[[TaskOutcome], None] | None = None, description: str = "cells") -> dict[str, dict]:
     """Run the cells of a sweep not yet in ``path`` and append each as one JSON line as it finishes.
 

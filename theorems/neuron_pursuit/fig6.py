@@ -15,8 +15,6 @@ step, R, the δ schedule, the dominant-point choice). Settings Fig. 6 does not s
 
 from __future__ import annotations
 
-import hashlib
-import json
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -39,12 +37,11 @@ from theorems.neuron_pursuit.fig6_task import (
     vertex_values,
 )
 from verify import pursuit
-from verify.catalogue import homcheck_version
-from verify.experiments import Experiment, ExperimentReport, Outcome, default_cache_dir, register_experiment
+from verify.experiments import ExperimentReport, Outcome, SweepExperiment, register_experiment, sweep_path
 from verify.kkt import constrained_ncf_max
 from verify.nets import Activation, FeedForward
 from verify.plots import plt
-from verify.sweep import run_sweep
+from verify.sweep import SERIAL, Cluster, run_sweep
 from verify.tables import fmt, markdown_table
 
 PAPER_ITERATIONS, PAPER_WIDTHS, PAPER_RESTARTS, PAPER_SUPPORT = 2, (2, 1), 5, (0, 1, 2)
@@ -179,21 +176,13 @@ def fit_cell(settings: dict, seed: int, device: str) -> dict:
     return asdict(_seed_run(seed, fit))
 
 
-def sweep_path(scale: str, seed: int, settings: dict) -> Path:
-    """The sweep's JSON-lines file in the experiment cache, keyed by the settings, homcheck's version and the content of
-    the code that computes a fit (the task and Neuron Pursuit): a change to either starts a new sweep."""
-    code = [Path(m.__file__).read_bytes() for m in (fig6_task, pursuit)]
-    key = hashlib.sha256(json.dumps([scale, seed, homcheck_version(), repr(sorted(settings.items()))]).encode()
-                         + b"".join(code)).hexdigest()[:20]
-    return default_cache_dir() / "np.fig6" / f"{scale}-seed{seed}-{key}.jsonl"
-
-
 def _outcome_key(r: SeedRun) -> str:
     return f"{r.iterations} iterations, widths {r.widths}" + (" (stopped: N_max ≤ 0)" if "not positive" in r.stop else "")
 
 
 @register_experiment
-class Fig6(Experiment):
+class Fig6(SweepExperiment):
+    dtypes = ("float64",)
     name = "np.fig6"
     title = "Neuron Pursuit on the worked example of np Figure 6, over seeds"
     source = "np §5, Figure 6 (digest §4.3)"
@@ -211,7 +200,7 @@ class Fig6(Experiment):
         "R deviation; `ci` = a budget of seconds, not decided."
     )
 
-    def run(self, scale: str, seed: int, device) -> Fig6Result:
+    def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> Fig6Result:
         plan = PLANS[scale]
         dev = getattr(device, "type", str(device))
         labels = ("base", *plan.deviations)
@@ -219,7 +208,8 @@ class Fig6(Experiment):
         # every (setting, seed) fit is one cell of a resumable sweep: an interrupted `paper` run (hours) keeps the
         # fits it finished and the next run continues from there; base seeds first
         cells = {f"{label}/seed={s}": (settings_of[label], s, dev) for label in labels for s in range(seed, seed + plan.seeds)}
-        done = run_sweep(fit_cell, cells, sweep_path(scale, seed, settings_of), description="np.fig6 fits")
+        done = run_sweep(fit_cell, cells, sweep_path(self.name, scale, seed, sorted((k, sorted(v.items())) for k, v in settings_of.items()),
+                                                     (fig6_task, pursuit)), cluster, description="np.fig6 fits")
         failed = [f"{k}: {r['error']}" for k, r in done.items() if not r["ok"]]
         if failed:
             raise RuntimeError(f"{len(failed)} NP fits raised, e.g. {failed[0]}")
