@@ -8,6 +8,11 @@ saddle_expansion, h1_ncf, neuron_addition, fig6_task, descent_problems, diagonal
 from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
     algorithm1,
     fig6,
+    fig7,
+    fig8,
+    fig9,
+    fig10,
+    fig11,
     ledger,
     lemma1,
     lemma2,
