@@ -9,20 +9,24 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import flow, ncf_restarts, neuron_pursuit
+from benchmarks import flow, ncf_restarts, neuron_pursuit, sweeps
 from verify.nets import resolve_device
 
-BENCHMARKS = [ncf_restarts, neuron_pursuit, flow]
+BENCHMARKS = [ncf_restarts, neuron_pursuit, flow, sweeps]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", default="reports")
+    parser.add_argument("--only", nargs="*", choices=[b.__name__.split(".")[-1] for b in BENCHMARKS],
+                        help="run only these benchmarks (default: all)")
     args = parser.parse_args()
     device = resolve_device(args.device)
     sections, data = [], {}
     for bench in BENCHMARKS:
+        if args.only and bench.__name__.split(".")[-1] not in args.only:
+            continue
         md, numbers = bench.run(device)
         sections.append(md)
         data.update(numbers)

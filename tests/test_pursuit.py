@@ -14,6 +14,7 @@ from verify.pursuit import (
     NeuronPursuitRegressor,
     SmallInitGDRegressor,
     append_neuron,
+    descent_with_halving,
     gradient_descent,
     loss_and_grad,
     rebalance,
@@ -151,6 +152,40 @@ def test_vector_outputs():
     est = NeuronPursuitRegressor(depth=2, alpha=0.5, **SMALL_NP).fit(X, Y)
     assert est.predict(X).shape == (40, 3) and est.weights_[-1].shape[0] == 3
     assert est.score(X, Y) > 0.5
+
+
+def test_classification_stop_float32_and_first_iteration_ascent():
+    X, Y = _teacher_data(m=3)
+    onehot = np.eye(2)[(X[:, 0] > 0).astype(int)]  # two classes, one column each
+    est = NeuronPursuitRegressor(depth=2, alpha=0.5, stop_on="classification_error", **{**SMALL_NP, "max_iter": 12}).fit(X, onehot)
+    errors = [h["train_classification_error"] for h in est.history_]
+    assert errors[-1] == 0 and all(e > 0 for e in errors[:-1]) and est.stop_reason_ == "training classification error 0"
+    with pytest.raises(InputError, match="m >= 2 outputs"):
+        NeuronPursuitRegressor(stop_on="classification_error").fit(X, Y[:, 0])
+    X1, y1 = _teacher_data()
+    double = NeuronPursuitRegressor(depth=2, alpha=0.5, **SMALL_NP).fit(X1, y1)
+    single = NeuronPursuitRegressor(depth=2, alpha=0.5, dtype="float32", **SMALL_NP).fit(X1, y1)
+    assert single.weights_[0].dtype == np.float32 and single.predict(X1).dtype == np.float32
+    assert single.hidden_widths_ == double.hidden_widths_ and abs(single.train_error_ - double.train_error_) < 1e-3
+    first = NeuronPursuitRegressor(depth=2, alpha=0.5, ascent_steps_first=1, ascent_step_size_first=1e-3,
+                                   **{**SMALL_NP, "max_iter": 1}).fit(X1, y1)
+    assert first.history_[0]["kkt_residual"] > double.history_[0]["kkt_residual"]  # one tiny step: far from a KKT point
+    with pytest.raises(InputError, match="dtype must be one of"):
+        NeuronPursuitRegressor(dtype="float16").fit(X1, y1)
+
+
+def test_descent_with_halving_restores_and_halves_when_the_loss_rises():
+    X, y = _teacher_data()
+    net = FeedForward((3, 4, 1), Activation(0.5, 1))
+    u0 = 0.5 * net.random_unit(1, torch.Generator().manual_seed(0), "cpu")[0]
+    Xt, Yt = torch.as_tensor(X), torch.as_tensor(y)[:, None]
+    # a step far too large: every chunk overflows or rises, so each is discarded and the step halved until it descends
+    run = descent_with_halving(net, u0, Xt, Yt, step_size=64.0, steps=400, every=100, max_halvings=12, scale=1 / 40)
+    assert run.halvings >= 4 and run.finite and run.steps == 400
+    assert run.losses.shape == (401,) and (torch.diff(run.losses[::100]) <= 0).all()  # every kept chunk ends lower
+    same = descent_with_halving(net, u0, Xt, Yt, step_size=0.05, steps=400, every=100, max_halvings=4, scale=1 / 40)
+    plain = gradient_descent(net, u0, Xt, Yt, step_size=0.05, steps=400, scale=1 / 40)
+    assert same.halvings == 0 and torch.equal(same.u, plain.u)
 
 
 def test_stops_clearly_when_the_dominant_ncf_value_is_not_positive():

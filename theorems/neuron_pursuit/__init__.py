@@ -2,7 +2,8 @@
 
 One file per statement (``np.lemma8`` → ``lemma8.py``; the gradient-flow statement ``np.lemma6`` → ``lemma6.py``) and
 per experiment (``np.fig6`` → ``fig6.py``); the support modules hold the math several of them share (sparse_saddle,
-saddle_expansion, h1_ncf, neuron_addition, fig6_task, descent_problems, diagonal). Importing this package registers everything.
+saddle_expansion, h1_ncf, neuron_addition, fig6_task, descent_problems, diagonal, lojasiewicz_saddle, sparse_targets,
+sample_complexity). Importing this package registers everything.
 """
 
 from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
@@ -28,4 +29,5 @@ from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
     lemma12_decrease,
     lemma13,
     lemma13_outside,
+    theorem7,
 )

@@ -26,9 +26,11 @@ LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursui
     Item("Lemma 5", note=f"sparsity preserved until the first saddle: {SMALL_INIT}"),
     Item("Assumption 1", note="an assumption; for feed-forward nets it is the conclusion of Lemma 8 (np.lemma8)"),
     Item("Lemma 6", checker="np.lemma6"),
-    Item("Assumption 2", note="an assumption (local minimum in w_n with a Łojasiewicz exponent θ < q/(2(q−1))); a fitted-exponent "
-                              "check near computed local minima would need a saddle-construction experiment, not yet written"),
-    Item("Theorem 7", note=f"w_z follows the H1-NCF flow near the sparse saddle: {SMALL_INIT}"),
+    Item("Assumption 2", checker="np.theorem7", note="measured at Lemma 20's saddle: fitted exponent θ̂ = ½ < q/(2(q−1))"),
+    Item("Theorem 7", checker="np.theorem7",
+         note="on Lemma 20's saddle (σ = max(0,x)², q = 3, Assumption 1 exact): all δ and the H1-NCF flow in one batch at "
+              "τ = δ^{q−2}t; ‖w_n − w̄_n‖ and the proof's path bound at order ≥ β_1 = ½, sup‖w_z‖/δ bounded, ‖w_z/δ − u_1‖ = "
+              "O(δ^{β_2}); escape → certified KKT point of eq. (19), frozen → zero KKT point, vanish → ‖w_z‖ ≤ 2εδ; q = 3 only"),
     Item("Remark 1", note="a remark (the escape direction depends on z; motivates random restarts): no checkable claim of its own"),
     Item("Lemma 8", checker="np.lemma8", experiment="np.lemma8_outside"),
     Item("Remark 2", note="G_z anywhere is G_z last after a permutation of neurons: tested on verify.saddle "
@@ -50,13 +52,14 @@ LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursui
     Item("Lemma 15", note="partial homogeneity of partial gradients: used by np.lemma8/np.lemma9, tested on H_{1,l} in "
                           "tests/test_saddle.py; no checker of its own"),
     Item("Lemma 16", note="Grönwall's inequality (a standard analysis lemma): not a target"),
-    Item("Lemma 17", note="Łojasiewicz implies a reverse gradient bound (a proof tool): not yet covered (polynomial examples "
-                          "near strict minima would do)"),
+    Item("Lemma 17", checker="np.theorem7", note="the reverse bound ‖∇L̃‖ ≤ μ_2(L̃ − L̃*)^{1−θ} as a bounded per-shell ratio "
+                                                  "near Lemma 20's minimum"),
     Item("Lemma 18", note="size of the Taylor-remainder integrals of Lemma 8's proof: not yet covered (quadrature on a δ grid, "
                           "slopes 2p+2, 2p+1, 2p+2 and 2p, 2p−1, 2p)"),
     Item("Lemma 19", note="balance for linear-in-b, p-homogeneous-in-a objectives: the per-z-neuron balance np.lemma9 checks is "
                           "this conclusion at KKT points of the H1-NCF; no checker of its own"),
-    Item("Lemma 20", note="a Łojasiewicz (θ = ½) example (§D.2): not yet covered"),
+    Item("Lemma 20", checker="np.theorem7", note="stationary local minimum, θ = ½, and ‖∇L̃‖² ≥ μ_1²·gap with the corrected "
+                                                  "constant (§6.15)"),
     Item("Lemma 21", note="GD on a rank-one scalar factor (§D.5): its limit is what np.algorithm1's §D.5 claim relies on; "
                           f"the invariants along GD are not yet checked: {GRADIENT_FLOW}"),
     Item("§3.1 informal reduced dynamics, eqs. (16)–(17) (X1)", note=SMALL_INIT),
