@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -113,7 +113,8 @@ class DescentRun:
 
     u: final parameters (*B, n_params); losses: (steps_run + 1, *B) loss at W(0), …, W(steps_run), on the
     CPU; converged: (*B,) whether ‖∇L‖ <= tol was reached; finite: False if the loss overflowed (the last
-    finite iterate is returned); halvings: step halvings of :func:`descent_with_halving`.
+    finite iterate is returned); halvings: step halvings of :func:`descent_with_halving`; stopped_at: (*B,) the step at
+    which each run stopped moving (the check that found it converged, else the last step).
     """
 
     u: torch.Tensor
@@ -121,6 +122,7 @@ class DescentRun:
     converged: torch.Tensor
     finite: bool = True
     halvings: int = 0
+    stopped_at: torch.Tensor | None = None
 
     @property
     def steps(self) -> int:
@@ -136,7 +138,7 @@ def gradient_descent(
     step_size: float | torch.Tensor,
     steps: int,
     scale: float,
-    tol: float = 0.0,
+    tol: float | torch.Tensor = 0.0,
     target_loss: float = 0.0,
     check_every: int = 50,
     progress=None,
@@ -158,6 +160,7 @@ def _descend(net, u, X, Y, step_size, steps, scale, tol, target_loss, check_ever
     eta = torch.as_tensor(step_size, dtype=u.dtype, device=u.device).expand(batch)
     losses = torch.empty((steps + 1, *batch), dtype=u.dtype, device=u.device)
     converged = torch.zeros(batch, dtype=torch.bool, device=u.device)
+    stopped_at = torch.full(batch, -1, dtype=torch.long, device=u.device)
     rate = eta[..., None]  # η for runs still moving, 0 for converged ones
     checkpoint = (0, u)  # last checked iterate with a finite loss
     for k in range(steps + 1):
@@ -167,17 +170,19 @@ def _descend(net, u, X, Y, step_size, steps, scale, tol, target_loss, check_ever
             if not bool(torch.isfinite(loss).all()):
                 # overflow: hand back the last checked finite iterate, and say so
                 k, u = checkpoint
-                return DescentRun(u, losses[: k + 1].cpu(), converged.cpu(), finite=False)
+                return DescentRun(u, losses[: k + 1].cpu(), converged.cpu(), finite=False,
+                                  stopped_at=torch.where(stopped_at < 0, k, stopped_at).cpu())
             if progress is not None:
                 progress.update(k - checkpoint[0])
             checkpoint = (k, u)
             converged |= (grad.norm(dim=-1) <= tol) | (loss <= target_loss)
+            stopped_at = torch.where(converged & (stopped_at < 0), k, stopped_at)
             if bool(converged.all()):
                 break
             rate = (eta * ~converged)[..., None]
         if k < steps:
             u = u - rate * grad
-    return DescentRun(u, losses[: k + 1].cpu(), converged.cpu())
+    return DescentRun(u, losses[: k + 1].cpu(), converged.cpu(), stopped_at=torch.where(stopped_at < 0, k, stopped_at).cpu())
 
 
 def descent_with_halving(net: FeedForward, u: torch.Tensor, X: torch.Tensor, Y: torch.Tensor, *, step_size: float, steps: int,
@@ -485,6 +490,24 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
 
     def fit(self, X, y) -> NeuronPursuitRegressor:
         """Run Neuron Pursuit on (X, y); y of shape (n,) or (n, m) (vector outputs, np Remark 3)."""
+        pursuit = self._pursuit(X, y)
+        with small_problem_threads(self._X):
+            _drive(pursuit, self._gradient_descent)
+        return self
+
+    def _gradient_descent(self, net: FeedForward, u: torch.Tensor) -> DescentRun:
+        """Lines 13–16 / 34–37: gradient descent, read as "until ‖∇L‖ <= gd_tol·L(0)" or gd_steps steps."""
+        if self.gd_halving_every is None:
+            return gradient_descent(net, u, self._X, self._Y, step_size=self.gd_step_size, steps=self.gd_steps,
+                                    scale=self._scale, tol=self.gd_tol * self._loss_origin)
+        return descent_with_halving(net, u, self._X, self._Y, step_size=self.gd_step_size, steps=self.gd_steps,
+                                    every=self.gd_halving_every, max_halvings=self.gd_max_halvings, scale=self._scale,
+                                    tol=self.gd_tol * self._loss_origin)
+
+    def _pursuit(self, X, y) -> Generator[tuple[FeedForward, torch.Tensor], DescentRun, None]:
+        """Algorithm 1 as a generator: it yields (net, W(0)) where gradient descent is due and is sent the descent's
+        outcome, so :meth:`fit` runs one pursuit and :func:`pursue_in_lockstep` many, their descents batched. Not a
+        generator itself: the parameters and data are checked at the call, before any work."""
         self._check_params()
         X, Y = self._validated_fit_data(X, y)
         if self.stop_on == "classification_error" and Y.shape[1] < 2:
@@ -495,13 +518,17 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         self._Y = torch.as_tensor(Y, dtype=self._dtype, device=dev)
         self._scale = loss_scale(self.loss_reduction, *Y.shape)
         self._rng = check_random_state(self.random_state)
-        loss_origin = float(self._scale * (self._Y**2).sum())  # L(0)
+        self._loss_origin = float(self._scale * (self._Y**2).sum())  # L(0)
+        return self._iterations(dev)
+
+    def _iterations(self, dev: torch.device) -> Generator[tuple[FeedForward, torch.Tensor], DescentRun, None]:
+        loss_origin = self._loss_origin
         self.history_, self.weights_history_, curves = [], [], []
         self.stop_reason_ = f"reached max_iter = {self.max_iter} iterations"
 
         net = self._net((1,) * (self.depth - 1))  # line 2: one neuron in every hidden layer
         u = torch.zeros(net.n_params, dtype=self._dtype, device=dev)
-        with small_problem_threads(self._X), tqdm(total=self.max_iter, disable=not self.verbose, desc="Neuron Pursuit", unit="it") as bar:
+        with tqdm(total=self.max_iter, disable=not self.verbose, desc="Neuron Pursuit", unit="it") as bar:
             for iteration in range(1, self.max_iter + 1):
                 self.n_iter_ = iteration  # iterations run, one that stops at its NCF step included
                 # lines 3–12 (iteration 1) or 18–33: the network with the new neuron(s) at scale δ
@@ -509,14 +536,7 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
                 if chosen is None:
                     break
                 net, u, selection = chosen
-                # lines 13–16 / 34–37: gradient descent, read as "until ‖∇L‖ <= gd_tol·L(0)" or gd_steps steps
-                if self.gd_halving_every is None:
-                    run = gradient_descent(net, u, self._X, self._Y, step_size=self.gd_step_size, steps=self.gd_steps,
-                                           scale=self._scale, tol=self.gd_tol * loss_origin)
-                else:
-                    run = descent_with_halving(net, u, self._X, self._Y, step_size=self.gd_step_size, steps=self.gd_steps,
-                                               every=self.gd_halving_every, max_halvings=self.gd_max_halvings,
-                                               scale=self._scale, tol=self.gd_tol * loss_origin)
+                run = yield net, u  # lines 13–16 / 34–37: gradient descent (:meth:`_gradient_descent`, or batched with other runs)
                 u = rebalance(net, run.u) if self.rebalance else run.u
                 curve = run.losses.numpy()
                 row = PursuitIteration(
@@ -549,8 +569,7 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
         self.hidden_widths_ = tuple(net.widths[1:-1])
         self.loss_curve_ = np.concatenate(curves) if curves else np.array([loss_origin])
         self.train_error_ = relative_error(net(u, self._X), self._Y)
-        del self._X, self._Y, self._scale, self._rng, self._dtype
-        return self
+        del self._X, self._Y, self._scale, self._rng, self._dtype, self._loss_origin
 
     def _first_iteration(self, net: FeedForward, loss_origin: float):
         """Lines 3–12: dominant KKT point Ŵ of max yᵀH(X; W) s.t. Σ‖W_l‖²_F = 1, then W(0) = δŴ."""
@@ -644,6 +663,69 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
 
     def _seed(self) -> int:
         return int(self._rng.randint(2**31 - 1))
+
+
+def _drive(pursuit: Generator, descend) -> None:
+    """Run a pursuit (:meth:`NeuronPursuitRegressor._pursuit`) to its end, answering each descent with descend(net, u)."""
+    try:
+        request = next(pursuit)
+        while True:
+            request = pursuit.send(descend(*request))
+    except StopIteration:
+        pass
+
+
+def pursue_in_lockstep(estimators: list[NeuronPursuitRegressor], datasets: list[tuple]) -> list[NeuronPursuitRegressor]:
+    """Fit Neuron Pursuit runs in lock step: every iteration's gradient descents of all runs still going as one tensor
+    program (the GPU path of np.fig7–fig9), each run on its own data.
+
+    Runs grow different architectures; the batch pads every net with zero neurons to the widest width per layer. A
+    zero neuron (zero incoming and outgoing weights) has a zero gradient for σ(0) = 0, so it stays zero and the
+    padded descent is the unpadded one (up to the order of floating-point sums); each run's loss curve is cut at the
+    check where it stopped moving, as its own descent would be. Everything else (the NCF maximisations, δ, the
+    records) is each estimator's own code. The runs must share n, d, m, depth, σ, the loss reduction, gd_steps and no
+    halving safeguard; their GD step sizes and tolerances may differ. One difference: if any run's loss overflows,
+    the batch stops at its last finite check for every run.
+    """
+    if len(estimators) != len(datasets) or not estimators:
+        raise InputError("pursue_in_lockstep needs one (X, y) per estimator")
+    pursuits = {i: est._pursuit(X, y) for i, (est, (X, y)) in enumerate(zip(estimators, datasets))}
+    shared = {(e._X.shape, e._Y.shape, e.depth, e.alpha, e.p, e.loss_reduction, e.gd_steps, e.gd_halving_every) for e in estimators}
+    if len(shared) != 1 or estimators[0].gd_halving_every is not None:
+        raise InputError("pursue_in_lockstep: the runs must share n, d, m, depth, σ, loss_reduction and gd_steps, without halving")
+    with small_problem_threads(estimators[0]._X):
+        requests = {}
+        for i, pursuit in pursuits.items():
+            request = next(pursuit, None)
+            if request is not None:
+                requests[i] = request
+        while requests:
+            runs = _padded_descent([(estimators[i], *requests[i]) for i in requests])
+            for i, run in zip(list(requests), runs):
+                try:
+                    requests[i] = pursuits[i].send(run)
+                except StopIteration:
+                    del requests[i]
+    return estimators
+
+
+def _padded_descent(jobs: list[tuple[NeuronPursuitRegressor, FeedForward, torch.Tensor]]) -> list[DescentRun]:
+    """The gradient descents of several runs as one program on nets zero-padded to the widest width per layer."""
+    first = jobs[0][0]
+    widths = tuple(max(net.widths[k] for _, net, _ in jobs) for k in range(len(jobs[0][1].widths)))
+    wide = FeedForward(widths, jobs[0][1].activation)
+    U = torch.stack([wide.flatten([torch.nn.functional.pad(W, (0, wide.shapes[k][1] - W.shape[1], 0, wide.shapes[k][0] - W.shape[0]))
+                                   for k, W in enumerate(net.split(u))]) for _, net, u in jobs])
+    eta = torch.tensor([est.gd_step_size for est, _, _ in jobs], dtype=U.dtype, device=U.device)
+    tol = torch.tensor([est.gd_tol * est._loss_origin for est, _, _ in jobs], dtype=U.dtype, device=U.device)
+    run = gradient_descent(wide, U, torch.stack([est._X for est, _, _ in jobs]), torch.stack([est._Y for est, _, _ in jobs]),
+                           step_size=eta, steps=first.gd_steps, scale=first._scale, tol=tol)
+    out = []
+    for i, (_, net, _) in enumerate(jobs):
+        Ws = [W[: net.shapes[k][0], : net.shapes[k][1]] for k, W in enumerate(wide.split(run.u[i]))]
+        stop = int(run.stopped_at[i])
+        out.append(DescentRun(net.flatten(Ws), run.losses[: stop + 1, i], run.converged[i], run.finite, stopped_at=run.stopped_at[i]))
+    return out
 
 
 class SmallInitGDRegressor(_HomogeneousRegressor):

@@ -11,9 +11,10 @@ For every target (:mod:`theorems.neuron_pursuit.sparse_targets`), training-set s
 
 A run's data (train and test) and random choices come from its own seed, :func:`run_seed` (the experiment's seed,
 the target, n, r), so a cell computes the same thing wherever it runs; only these configurations travel to the
-workers. Each point of a figure is the mean over runs (the paper: 20 runs). With ``batch_runs`` (the GPU path) one
-GD cell holds every run of a grid point: runs with different data are rows of one batched program (X of shape
-(runs·rates, n, d)), which zero extra cost on a GPU turns into one kernel per layer.
+workers. Each point of a figure is the mean over runs (the paper: 20 runs). On a GPU (``batch_runs``) one cell
+holds every run of a grid point: the GD baseline's runs with different data are rows of one batched program (X of
+shape (runs·rates, n, d)), and Neuron Pursuit's runs at one step size go in lock step, each iteration's descents one
+program (:func:`verify.pursuit.pursue_in_lockstep`).
 
 Relative errors are ‖f(X) − f̂(X)‖/‖f(X)‖ (digest §4, metrics); "fits" = relative training error < 0.001.
 """
@@ -32,7 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from theorems.neuron_pursuit.sparse_targets import DIM, TARGETS, SparseTarget
 from verify.nets import Activation, FeedForward, resolve_device
-from verify.pursuit import NeuronPursuitRegressor, gradient_descent, loss_scale, relative_error, torch_dtype
+from verify.pursuit import NeuronPursuitRegressor, gradient_descent, loss_scale, pursue_in_lockstep, relative_error, torch_dtype
 
 FIT = 1e-3  # "fits the training data": relative training error below this (np §5.2.1 stop rule)
 TEST_SUCCESS = 5e-3  # §C.1.1's reporting rule: a step size "succeeds" at a test error below this
@@ -82,21 +83,45 @@ def task(target: SparseTarget, n: int, n_test: int, seed: int) -> tuple[np.ndarr
 # ---------------------------------------------------------------------------------------------------------
 
 
-def np_cell(target_name: str, n: int, seed: int, step_size: float, plan: SweepPlan, device: str, dtype: str) -> dict:
-    """One Neuron Pursuit fit of a run at one GD step size: train/test error, iterations, widths, per-iteration errors."""
-    target = TARGETS[target_name]
-    X, y, X_test, y_test = task(target, n, plan.n_test, seed)
-    est = NeuronPursuitRegressor(
+def np_estimator(target: SparseTarget, plan: SweepPlan, step_size: float, seed: int, device: str, dtype: str) -> NeuronPursuitRegressor:
+    """Neuron Pursuit with the target's settings at ``plan``'s budget and one of its GD step sizes."""
+    return NeuronPursuitRegressor(
         depth=target.depth, alpha=target.alpha, restarts=plan.np_restarts, ascent_steps=plan.np_ascent_steps,
         delta_first=target.np_delta_first, gd_steps=int(target.np_gd_steps / plan.np_steps_divisor),
         gd_step_size=step_size * plan.np_step_factor, max_iter=plan.np_max_iter, tol=FIT, device=device, dtype=dtype,
         random_state=seed)
+
+
+def np_record(est: NeuronPursuitRegressor, X_test: np.ndarray, y_test: np.ndarray) -> dict:
+    """What a cell keeps of a fit: train/test error, iterations, widths, why it stopped, per-iteration errors and layers."""
+    test = relative_error(torch.as_tensor(est.predict(X_test), dtype=torch.float64), torch.as_tensor(y_test))
+    return dict(train_error=est.train_error_, test_error=test, iterations=est.n_iter_, widths=list(est.hidden_widths_),
+                stop=est.stop_reason_, train_errors=[h["train_error"] for h in est.history_],
+                layers=[h["layer"] for h in est.history_])
+
+
+def np_cell(target_name: str, n: int, seed: int, step_size: float, plan: SweepPlan, device: str, dtype: str) -> dict:
+    """One Neuron Pursuit fit of a run at one GD step size."""
+    target = TARGETS[target_name]
+    X, y, X_test, y_test = task(target, n, plan.n_test, seed)
+    est = np_estimator(target, plan, step_size, seed, device, dtype)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # a stop is recorded (stop_reason)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a stop is recorded (stop)
         est.fit(X, y)
-    return dict(train_error=est.train_error_, test_error=relative_error(torch.as_tensor(est.predict(X_test)), torch.as_tensor(y_test)),
-                iterations=est.n_iter_, widths=list(est.hidden_widths_), stop=est.stop_reason_,
-                train_errors=[h["train_error"] for h in est.history_], layers=[h["layer"] for h in est.history_])
+    return np_record(est, X_test, y_test)
+
+
+def np_runs_cell(target_name: str, n: int, seeds: tuple[int, ...], step_size: float, plan: SweepPlan, device: str,
+                 dtype: str) -> dict:
+    """The GPU path: the Neuron Pursuit fits of every run of a grid point at one step size in lock step, each iteration's
+    gradient descents one program (:func:`verify.pursuit.pursue_in_lockstep`); the same records as :func:`np_cell`."""
+    target = TARGETS[target_name]
+    tasks = [task(target, n, plan.n_test, s) for s in seeds]
+    estimators = [np_estimator(target, plan, step_size, s, device, dtype) for s in seeds]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pursue_in_lockstep(estimators, [(X, y) for X, y, _, _ in tasks])
+    return dict(runs=[np_record(est, X_test, y_test) for est, (_, _, X_test, y_test) in zip(estimators, tasks)])
 
 
 def gd_cell(target_name: str, n: int, seeds: tuple[int, ...], plan: SweepPlan, device: str, dtype: str) -> dict:
@@ -220,14 +245,16 @@ def cells_of(targets: tuple[str, ...], plan: SweepPlan, seed: int, device: str, 
         target = TARGETS[name]
         for n in plan.n_grid:
             seeds = [run_seed(seed, name, n, r) for r in range(plan.runs)]
+            if batch_runs:
+                for step in target.np_step_sizes:
+                    cells[f"np/{name}/n={n}/runs/step={step:g}"] = (np_runs_cell, (name, n, tuple(seeds), step, plan, device, dtype))
+                cells[f"gd/{name}/n={n}/runs"] = (gd_cell, (name, n, tuple(seeds), plan, device, dtype))
+                continue
             for r, s in enumerate(seeds):
                 for step in target.np_step_sizes:
                     cells[f"np/{name}/n={n}/run={r}/step={step:g}"] = (np_cell, (name, n, s, step, plan, device, dtype))
-            if batch_runs:
-                cells[f"gd/{name}/n={n}/runs"] = (gd_cell, (name, n, tuple(seeds), plan, device, dtype))
-            else:
-                for r, s in enumerate(seeds):
-                    cells[f"gd/{name}/n={n}/run={r}"] = (gd_cell, (name, n, (s,), plan, device, dtype))
+            for r, s in enumerate(seeds):
+                cells[f"gd/{name}/n={n}/run={r}"] = (gd_cell, (name, n, (s,), plan, device, dtype))
     return cells
 
 
@@ -256,13 +283,18 @@ def curves(targets: tuple[str, ...], plan: SweepPlan, done: dict[str, dict], bat
         np_curve, gd_curve, np_s, gd_s, failed = [], [], 0.0, 0.0, []
         for n in plan.n_grid:
             np_runs, gd_runs = [], []
+            np_keys = {step: f"np/{name}/n={n}/runs/step={step:g}" if batch_runs else None for step in target.np_step_sizes}
             for r in range(plan.runs):
-                keys = {step: f"np/{name}/n={n}/run={r}/step={step:g}" for step in target.np_step_sizes}
-                ok = {step: done.get(k) for step, k in keys.items()}
-                failed += [k for k in keys.values() if not done.get(k, {}).get("ok")]
-                np_s += sum(rec["seconds"] for rec in ok.values() if rec)
-                if all(rec and rec["ok"] for rec in ok.values()):
-                    np_runs.append(np_reported({step: rec["value"] for step, rec in ok.items()}))
+                keys = {step: np_keys[step] or f"np/{name}/n={n}/run={r}/step={step:g}" for step in target.np_step_sizes}
+                recs = {step: done.get(k) for step, k in keys.items()}
+                if not all(rec and rec["ok"] for rec in recs.values()):
+                    failed += [k for k, rec in zip(keys.values(), recs.values()) if not (rec and rec["ok"]) and k not in failed]
+                    continue
+                if not batch_runs:
+                    np_s += sum(rec["seconds"] for rec in recs.values())
+                np_runs.append(np_reported({step: rec["value"]["runs"][r] if batch_runs else rec["value"] for step, rec in recs.items()}))
+            if batch_runs:
+                np_s += sum(done[k]["seconds"] for k in np_keys.values() if done.get(k))
             gd_keys = [f"gd/{name}/n={n}/runs"] if batch_runs else [f"gd/{name}/n={n}/run={r}" for r in range(plan.runs)]
             for k in gd_keys:
                 rec = done.get(k)
