@@ -159,15 +159,17 @@ def cache_path(experiment: Experiment, scale: str, seed: int, cache_dir: Path, d
     return cache_dir / experiment.name / f"{scale}-seed{seed}-{dtype}-{key}.pkl"
 
 
-def sweep_path(name: str, scale: str, seed: int, settings: Any, modules: tuple = ()) -> Path:
+def sweep_path(name: str, scale: str, seed: int, settings: Any, code: tuple = ()) -> Path:
     """The JSON-lines file of an experiment's sweep in the cache, keyed by the scale, seed, settings (their ``repr``),
-    homcheck's version and the source of ``modules`` (the code that computes a cell): a change to any starts a new sweep."""
+    homcheck's version and the source of ``code`` — the modules and functions that compute a cell (not the report's):
+    a change to any starts a new sweep."""
     import hashlib
+    import inspect
     import json
 
     from verify.catalogue import homcheck_version
 
-    code = b"".join(Path(m.__file__).read_bytes() for m in modules)
+    code = "".join(inspect.getsource(obj) for obj in code).encode()
     key = hashlib.sha256(json.dumps([scale, seed, homcheck_version(), repr(settings)]).encode() + code).hexdigest()[:20]
     return default_cache_dir() / name / f"{scale}-seed{seed}-{key}.jsonl"
 

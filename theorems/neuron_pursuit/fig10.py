@@ -120,6 +120,9 @@ def fit_run(plan: ModAddPlan, seed: int, device: str, dtype: str) -> dict:
                 train_errors=[h["train_classification_error"] for h in est.history_], W1=W1.tolist(), W2=W2.tolist())
 
 
+CELL_CODE = (modular_addition, fit_run, pursuit)  # what computes a run: its source keys the sweep file
+
+
 @dataclass
 class ModAddRun:
     seed: int
@@ -156,6 +159,15 @@ class ModAddResult:
     runs: list[ModAddRun]
     cluster: str
     dtype: str
+    paper_core_hours: float  # the paper's plan extrapolated from this run's seconds per (GD step × sample × output)
+
+
+def paper_core_hours(plan: ModAddPlan, runs: list[ModAddRun]) -> float:
+    """The `paper` plan's cost on this machine: this run's seconds per (GD step × training sample × output), times the
+    paper's 3 runs × 35 iterations × 100,000 steps × 1500 samples × 59 outputs (NP's ascents at this run's share)."""
+    work = sum(r.iterations * plan.gd_steps * plan.n_train * plan.modulus for r in runs)
+    paper = PLANS["paper"]
+    return sum(r.seconds for r in runs) / work * paper.runs * PAPER_ITERATIONS * paper.gd_steps * paper.n_train * paper.modulus / 3600
 
 
 @register_experiment
@@ -177,7 +189,7 @@ class Fig10(SweepExperiment):
         dev = getattr(device, "type", str(device))
         seeds = [run_seed(seed, r) for r in range(plan.runs)]
         cells = {f"run={r}": (plan, s, dev, dtype) for r, s in enumerate(seeds)}
-        done = run_sweep(fit_run, cells, sweep_path(self.name, scale, seed, (plan, dtype, dev), (pursuit,)), cluster,
+        done = run_sweep(fit_run, cells, sweep_path(self.name, scale, seed, (plan, dtype, dev), CELL_CODE), cluster,
                          description=f"{self.name} runs")
         runs = []
         for r, s in enumerate(seeds):
@@ -190,7 +202,7 @@ class Fig10(SweepExperiment):
             spectra = {"a": spectrum(W1[:, :M]), "b": spectrum(W1[:, M:2 * M]), "out": spectrum(W2.T)}
             runs.append(ModAddRun(s, v["iterations"], v["width"], v["stop"], v["train_error"], v["test_error"], v["train_errors"],
                                   W1, W2, spectra, rec["seconds"]))
-        return ModAddResult(scale, plan, runs, cluster.describe(), dtype)
+        return ModAddResult(scale, plan, runs, cluster.describe(), dtype, paper_core_hours(plan, runs))
 
     def report(self, result: ModAddResult, figure_dir: Path) -> ExperimentReport:
         from verify.plots import plt
@@ -234,7 +246,9 @@ class Fig10(SweepExperiment):
             plt.close(fig)
             figures.append(path)
         markdown = "\n".join([
-            "## This run", "", f"`{result.scale}`: {result.plan.describe()}; runs on {result.cluster}, {result.dtype}.", "",
+            "## This run", "", f"`{result.scale}`: {result.plan.describe()}; runs on {result.cluster}, {result.dtype}. The `paper` "
+            f"plan extrapolated from this run's seconds per GD step, sample and output: about {result.paper_core_hours:,.0f} "
+            "core-hours on this machine's cores (an order of magnitude; GPU-hours not measured: no GPU was lent).", "",
             "## Runs", "",
             markdown_table(["run", "seed", "iterations", "width", "train error", "test error", "concentrated neurons",
                             "same ω in a, b, out", "seconds", "stop"], rows, align="rrrrrrrrrl"), "",

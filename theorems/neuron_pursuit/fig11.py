@@ -103,6 +103,9 @@ def fit_run(plan: PVRPlan, seed: int, device: str, dtype: str) -> dict:
                 weights=[W.tolist() for W in est.weights_])
 
 
+CELL_CODE = (pvr, fit_run, pursuit)  # what computes a run: its source keys the sweep file
+
+
 def clustered_rows(W1: np.ndarray) -> tuple[int, int]:
     """(rows reading x, of them those whose large x-entries lie in a cyclic window of ≤ CLUSTER coordinates).
 
@@ -152,6 +155,15 @@ class PVRResult:
     runs: list[PVRRun]
     cluster: str
     dtype: str
+    paper_core_hours: float  # the paper's plan extrapolated from this run's seconds per (GD step × sample)
+
+
+def paper_core_hours(plan: PVRPlan, runs: list[PVRRun]) -> float:
+    """The `paper` plan's cost on this machine: this run's seconds per (GD step × training sample), times the paper's
+    3 runs × 42 iterations × 500,000 steps × 100,000 samples (NP's ascents at this run's share)."""
+    work = sum(r.iterations * plan.gd_steps * plan.n for r in runs)
+    paper = PLANS["paper"]
+    return sum(r.seconds for r in runs) / work * paper.runs * PAPER_ITERATIONS * paper.gd_steps * paper.n / 3600
 
 
 @register_experiment
@@ -176,7 +188,7 @@ class Fig11(SweepExperiment):
         dev = getattr(device, "type", str(device))
         seeds = [run_seed(seed, r) for r in range(plan.runs)]
         cells = {f"run={r}": (plan, s, dev, dtype) for r, s in enumerate(seeds)}
-        done = run_sweep(fit_run, cells, sweep_path(self.name, scale, seed, (plan, dtype, dev), (pursuit,)), cluster,
+        done = run_sweep(fit_run, cells, sweep_path(self.name, scale, seed, (plan, dtype, dev), CELL_CODE), cluster,
                          description=f"{self.name} runs")
         runs = []
         for r, s in enumerate(seeds):
@@ -186,7 +198,7 @@ class Fig11(SweepExperiment):
             v = rec["value"]
             runs.append(PVRRun(s, v["iterations"], tuple(v["widths"]), v["stop"], v["train_error"], v["test_error"],
                                v["train_errors"], [np.array(W) for W in v["weights"]], rec["seconds"]))
-        return PVRResult(scale, plan, runs, cluster.describe(), dtype)
+        return PVRResult(scale, plan, runs, cluster.describe(), dtype, paper_core_hours(plan, runs))
 
     def report(self, result: PVRResult, figure_dir: Path) -> ExperimentReport:
         from verify.plots import plt
@@ -234,7 +246,9 @@ class Fig11(SweepExperiment):
             plt.close(fig)
             figures.append(path)
         markdown = "\n".join([
-            "## This run", "", f"`{result.scale}`: {result.plan.describe()}; runs on {result.cluster}, {result.dtype}.", "",
+            "## This run", "", f"`{result.scale}`: {result.plan.describe()}; runs on {result.cluster}, {result.dtype}. The `paper` "
+            f"plan extrapolated from this run's seconds per GD step and sample: about {result.paper_core_hours:,.0f} core-hours "
+            "on this machine's cores (an order of magnitude; GPU-hours not measured: no GPU was lent).", "",
             "## Runs", "",
             markdown_table(["run", "seed", "iterations", "widths", "train error", "test error", "clustered x-rows",
                             "late neurons' size", "seconds", "stop"], rows, align="rrrrrrrrrl")])

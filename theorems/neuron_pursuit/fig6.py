@@ -209,7 +209,7 @@ class Fig6(SweepExperiment):
         # fits it finished and the next run continues from there; base seeds first
         cells = {f"{label}/seed={s}": (settings_of[label], s, dev) for label in labels for s in range(seed, seed + plan.seeds)}
         done = run_sweep(fit_cell, cells, sweep_path(self.name, scale, seed, sorted((k, sorted(v.items())) for k, v in settings_of.items()),
-                                                     (fig6_task, pursuit)), cluster, description="np.fig6 fits")
+                                                     (fig6_task, fit_cell, pursuit)), cluster, description="np.fig6 fits")
         failed = [f"{k}: {r['error']}" for k, r in done.items() if not r["ok"]]
         if failed:
             raise RuntimeError(f"{len(failed)} NP fits raised, e.g. {failed[0]}")

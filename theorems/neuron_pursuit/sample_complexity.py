@@ -352,6 +352,45 @@ def similar(a: int | None, b: int | None) -> bool | None:
     return a is not None and b is not None and max(a, b) <= 2 * min(a, b)
 
 
+@dataclass(frozen=True)
+class PaperCost:
+    """What the `paper` plan would cost on this machine, extrapolated from this run's cells: the measured seconds per
+    (GD step × run × training sample) of NP's cells and of the GD baseline's, times the paper's steps, runs and samples
+    with no early stop (NP: 31 iterations of 70,000 or 100,000 steps; GD: 3·10⁶ steps at 3 rates). NP's ascents are
+    counted at this run's share of NP's time, and the cost per step at a fixed width (NP's nets grow, GD's are 50
+    wide): an estimate of the order of magnitude, not a measurement."""
+
+    np_core_hours: float
+    gd_core_hours: float
+    np_seconds_per_step_sample: float
+    gd_seconds_per_step_sample: float
+
+
+def paper_cost(targets: tuple[str, ...], plan: SweepPlan, done: dict[str, dict]) -> PaperCost | None:
+    np_s = np_work = gd_s = gd_work = 0.0
+    for key, rec in done.items():
+        if not rec["ok"]:
+            continue
+        n = int(key.split("/n=")[1].split("/")[0])
+        target = TARGETS[key.split("/")[1]]
+        if key.startswith("np/"):
+            runs = rec["value"]["runs"] if "runs" in rec["value"] else [rec["value"]]
+            np_s += rec["seconds"]
+            np_work += sum(r["iterations"] for r in runs) * int(target.np_gd_steps / plan.np_steps_divisor) * n
+        else:
+            v = rec["value"]
+            gd_s += rec["seconds"]
+            gd_work += sum(max(steps) for steps in v["steps"]) * len(v["rates"]) * n
+    if not (np_work and gd_work):
+        return None
+    c_np, c_gd = np_s / np_work, gd_s / gd_work
+    paper = PLANS["paper"]
+    np_total = sum(paper.runs * len(TARGETS[t].np_step_sizes) * paper.np_max_iter * TARGETS[t].np_gd_steps * n * c_np
+                   for t in targets for n in paper.n_grid)
+    gd_total = sum(paper.runs * len(TARGETS[t].gd_step_sizes) * paper.gd_max_steps * n * c_gd for t in targets for n in paper.n_grid)
+    return PaperCost(np_total / 3600, gd_total / 3600, c_np, c_gd)
+
+
 @dataclass
 class FigureResult:
     """What a sample-complexity figure's run computed: the plan, each target's curves, and the sweep's cost."""
@@ -367,6 +406,7 @@ class FigureResult:
     cells_computed: int  # by this call (the rest were in the sweep file)
     wall_seconds: float
     cluster: str
+    paper_cost: PaperCost | None
 
     def curve(self, target: str) -> Curves:
         return next(c for c in self.curves if c.target == target)
@@ -393,20 +433,21 @@ class SampleComplexityFigure:
         t0 = time.perf_counter()
         done = run_sweep(run_cell, cells, path, cluster, on_done=lambda o: computed.append(o.key), description=f"{name} cells")
         return FigureResult(scale, seed, dtype, dev, plan, self.targets, curves(self.targets, plan, done, batch_runs), len(cells),
-                            len(computed), time.perf_counter() - t0, cluster.describe())
+                            len(computed), time.perf_counter() - t0, cluster.describe(), paper_cost(self.targets, plan, done))
 
 
 def figure_sweep(name: str, targets: tuple[str, ...], plan: SweepPlan, scale: str, seed: int, device: str,
                  dtype: str) -> tuple[dict[str, tuple], Path, bool]:
     """A figure's cells, its sweep file (keyed by the plan, targets, dtype, device and the code of a cell) and whether
     the runs of a grid point are batched (the GPU path)."""
-    from theorems.neuron_pursuit import sample_complexity, sparse_targets
+    from theorems.neuron_pursuit import sparse_targets
     from verify import pursuit
     from verify.experiments import sweep_path
 
     batch_runs = device == "cuda"  # every run of a grid point in one GD program
     cells = cells_of(targets, plan, seed, device, dtype, batch_runs)
-    path = sweep_path(name, scale, seed, (plan, targets, dtype, device), (sample_complexity, sparse_targets, pursuit))
+    code = (task, np_estimator, np_record, np_cell, np_runs_cell, gd_cell, run_cell, sparse_targets, pursuit)
+    path = sweep_path(name, scale, seed, (plan, targets, dtype, device), code)
     return cells, path, batch_runs
 
 
@@ -466,8 +507,15 @@ def scale_settings(result: FigureResult) -> str:
 
 
 def sweep_summary(result: FigureResult) -> str:
-    return (f"{result.cells} cells ({result.cells_computed} computed by this run, the rest loaded from the sweep file), "
+    text = (f"{result.cells} cells ({result.cells_computed} computed by this run, the rest loaded from the sweep file), "
             f"{result.wall_seconds:.1f} s wall on {result.cluster}, device {result.device}, {result.dtype}.")
+    cost = result.paper_cost
+    if cost is not None:
+        text += (f" The `paper` plan, extrapolated from these cells' cost per GD step and sample (NP "
+                 f"{cost.np_seconds_per_step_sample:.2e} s, GD {cost.gd_seconds_per_step_sample:.2e} s; no early stop, an "
+                 f"order of magnitude): about {cost.np_core_hours:,.0f} core-hours of NP and {cost.gd_core_hours:,.0f} of "
+                 "GD on this machine's cores. GPU-hours: not measured (no GPU was lent to this project's sessions).")
+    return text
 
 
 def outcome(result: FigureResult, what: str, paper: str, ours: str, decision: bool | None, note: str = ""):
