@@ -98,7 +98,7 @@ def constrained_ncf_max(
         u = init.to(device=dev, dtype=dtype).reshape(-1, net.n_params)
         u = u / u.norm(dim=-1, keepdim=True)
     floor = _KINKED_STEP_FLOOR if net.activation.kinked else 0.0
-    ascent = sphere_ascent(lambda w: ncf(net, w, X, z), u, steps=steps, step_size=step_size, tol=tol, floor=floor)
+    ascent = sphere_ascent(lambda w: ncf(net, w, X, z), u, steps=steps, step_size=step_size, tol=tol, floor=floor, dtype=dtype)
     u, value = ascent.u, ascent.value
     result = NCFMaxResult(net, u, value, ascent.kkt_residual, net.degree * value, ascent.steps, ascent.start)
     if certify if certify is not None else net.activation.kinked:

@@ -627,7 +627,8 @@ class NeuronPursuitRegressor(_HomogeneousRegressor):
             k_in = term.in_dim
             start = torch.randn(self.restarts, k_in + term.out_dim, generator=torch.Generator().manual_seed(self._seed()), dtype=DTYPE)
             found = sphere_ascent(lambda ab, term=term: term.ncf(residual, ab[:, k_in:], ab[:, :k_in]),
-                                  start.to(self._X.device, self._dtype), steps=self.ascent_steps, step_size=self.ascent_step_size)
+                                  start.to(self._X.device), steps=self.ascent_steps, step_size=self.ascent_step_size,
+                                  dtype=self._dtype)
             positive += int((found.value > 0).sum())
             ab = found.u[0]
             candidates.append((term.layer, ab[:k_in], ab[k_in:], float(found.value[0]), float(found.kkt_residual[0])))

@@ -57,6 +57,7 @@ def sphere_ascent(
     tol: float = 1e-12,
     best: int | None = None,
     floor: float = 0.0,
+    dtype: torch.dtype = DTYPE,
 ) -> SphereAscent:
     """Maximise a batched objective on the unit sphere by projected gradient ascent, all restarts at once.
 
@@ -76,7 +77,7 @@ def sphere_ascent(
     need not be stationary; a floor that decays geometrically keeps them moving along the ridge
     while their chatter across it shrinks to step_size·floor. The iteration is then no longer
     monotone, so each restart returns its best iterate (never below its start). With a floor,
-    only a residual below ``tol`` counts as done for ``best``.
+    only a residual below ``tol`` counts as done for ``best``. ``dtype``: float64, or float32 for experiments.
     """
     if not callable(objective):
         raise InputError(f"objective must be callable, got {objective!r}")
@@ -96,7 +97,7 @@ def sphere_ascent(
     if not 0 <= floor < 1:
         raise InputError(f"floor must be in [0, 1), got {floor!r}")
 
-    u = init / norms if init.is_floating_point() else (init / norms).to(DTYPE)  # the caller's precision (float32 experiments)
+    u = (init / norms).to(dtype)
     value, grad = value_and_grad(objective, u)
     eta = torch.full_like(value, step_size)
     tiny = torch.finfo(u.dtype).tiny

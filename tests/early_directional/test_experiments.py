@@ -56,4 +56,5 @@ def test_the_ledger_lists_the_papers_numbered_items_in_order():
     assert labels.index("Theorem 3") < labels.index("Figure 3") < labels.index("Table 1") < labels.index("Lemma 5")
     covered = {i.checker or i.experiment for i in ledgers()["edc"].items} - {None}
     assert covered == {"edc.lemma2", "edc.lemma9", "edc.lemma10", "edc.lemma12", "edc.lemma13", "edc.lemma18", "edc.lemma19",
-                       "edc.theorem1", "edc.theorem3", "edc.theorem4", "edc.tables1_2", "edc.fig3", "edc.arrangement_hits"}
+                       "edc.theorem1", "edc.theorem3", "edc.theorem4", "edc.tables1_2", "edc.fig3", "edc.arrangement_hits",
+                       "edc.figs1_2", "edc.figs4_5"}

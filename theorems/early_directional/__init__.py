@@ -13,6 +13,8 @@ times, for Lemmas 12 and 13). ledger.py lists every numbered item.
 from theorems.early_directional import (  # noqa: F401
     arrangement_hits,
     fig3,
+    figs1_2,
+    figs4_5,
     flows,
     ledger,
     lemma2,
@@ -22,8 +24,10 @@ from theorems.early_directional import (  # noqa: F401
     lemma13,
     lemma18,
     lemma19,
+    sweep_tables,
     tables1_2,
     theorem1,
+    theorem1_outside,
     theorem3,
     theorem4,
 )

@@ -19,6 +19,7 @@ not printed: the proof only needs ≤ ε); the constants are those of the u-flow
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,10 +27,12 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
+from theorems.early_directional.sweep_tables import OrderColumns, sweep_section
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.evidence import at_least, at_most, fitted_order, order_at_least
 from verify.flow import (
     FlowStatus,
+    TwoTolerances,
     blow_up,
     integrate_batch,
     loss_flow,
@@ -40,7 +43,7 @@ from verify.flow import (
     training_start,
     two_tolerances,
 )
-from verify.nets import DTYPE, Activation
+from verify.nets import DTYPE, Activation, FeedForward
 from verify.pursuit import loss_and_grad
 from verify.strategies import DEFAULT_FAMILIES, TARGETS, datasets, ncf_problems, seeds
 
@@ -57,7 +60,9 @@ HORIZON_NORM = 4.0  # T: the time at which the NCF flow from w0 reaches ‖u(T)�
 class EarlyAlignmentMeasurements:
     """What edc.theorem1 measured on one instance: the case, the NCF flow's T* (∞ in case (b)), the horizon T, ε (case (a):
     1 − cos(u(T), u*); case (b): ‖u(T)‖), sup‖u‖ on [0, T]; per δ ‖s(T) − u(T)‖ and its two-tolerance floor, sup‖s‖,
-    ‖s(T)‖, cos(s(T), u*), ‖∇L(δw0)‖; the fitted orders."""
+    ‖s(T)‖, cos(s(T), u*), ‖∇L(δw0)‖; the fitted orders with their standard errors and the orders claimed (L for the
+    gap, L − 1 for the gradient); the integration cost: accepted + rejected steps per δ row and of the δ = 0 row (fine
+    tolerance), and the wall seconds of the batched integrations (both tolerances)."""
 
     degree: int
     case: str
@@ -74,7 +79,56 @@ class EarlyAlignmentMeasurements:
     grad_norm: tuple[float, ...]
     rate: float
     rate_stderr: float
+    rate_claimed: float
+    rate_decided: bool
     grad_order: float
+    grad_order_stderr: float
+    grad_order_claimed: float
+    grad_order_decided: bool
+    steps: tuple[int, ...]
+    ncf_steps: int
+    integration_s: float
+
+
+@dataclass(frozen=True)
+class RowSweep:
+    """The rows δ = 0 (the NCF flow) and each δ of :func:`sweep_rows`: ``measured`` holds per row s at its horizon then
+    sup‖s‖ on the grid (NaN for a row that stopped), at the two tolerances; per row of the fine run its status and its
+    accepted + rejected steps (the integration cost per δ); the wall seconds of both runs."""
+
+    measured: TwoTolerances
+    status: tuple[FlowStatus, ...]
+    steps: tuple[int, ...]
+    seconds: float
+
+
+def sweep_rows(net: FeedForward, X: torch.Tensor, Y: torch.Tensor, w0: torch.Tensor, horizons: np.ndarray,
+               deltas: tuple[float, ...], kink_steps: int = 20) -> RowSweep:
+    """The loss's gradient flow from δ·w0 rescaled to the NCF's scale (verify.flow.rescaled_training_flow: s(t) =
+    w(t/δ^{L−2})/δ), one row per δ after a row δ = 0 (the NCF flow of z = 2·LOSS_SCALE·Y), each run to its own horizon
+    (``horizons``: the δ = 0 row's first) in one tensor program (integrate_batch, DOP853) at rtol 1e-9 and 1e-11, with
+    sup‖s‖ over a SUP_POINTS-point grid of every row's horizon. ``kink_steps``: integrate_batch's sliding detection
+    (kinked nets only; its default)."""
+    grid = np.unique(np.concatenate([np.linspace(0.0, h, SUP_POINTS + 1) for h in horizons]))
+    flow = rescaled_training_flow(loss_flow(net, X, Y, scale=LOSS_SCALE), ncf_flow(net, X, 2 * LOSS_SCALE * Y))
+    rows = rescaled_start(w0, (0.0, *deltas))
+    runs: dict[float, tuple[list[FlowStatus], list[int]]] = {}
+
+    def measure(rtol: float, atol: float) -> np.ndarray:
+        b = integrate_batch(flow, rows, torch.as_tensor(horizons), rtol=rtol, atol=atol, t_eval=grid, max_steps=MAX_STEPS,
+                            kink_steps=kink_steps)
+        runs[rtol] = (b.status, (b.steps + b.rejected).tolist())
+        out = np.full((len(rows), rows.shape[1]), np.nan)  # per row: s at its horizon, then sup‖s‖ on the grid
+        for i, status in enumerate(b.status):
+            if status is FlowStatus.SUCCESS:
+                out[i, :-1] = b.u_end[i, :-1].numpy()
+                out[i, -1] = float(np.nanmax(np.linalg.norm(b.u_eval[i, :, :-1].numpy(), axis=1)))
+        return out
+
+    started = time.perf_counter()
+    measured = two_tolerances(measure, rtol=1e-9, atol=1e-11)
+    status, steps = runs[min(runs)]  # the fine run's
+    return RowSweep(measured, tuple(status), tuple(steps), time.perf_counter() - started)
 
 
 def vanishing_start(X: torch.Tensor, z: torch.Tensor, seed: int) -> torch.Tensor | None:
@@ -192,20 +246,8 @@ class EarlyDirectionalConvergence(Checker):
         exponent = self.time_exponent(L)
         deltas = np.asarray(self.deltas)
         horizons = np.concatenate([[T], T * deltas ** ((L - 2) - exponent)])  # s(t) = w(t/δ^{L−2})/δ, read at T/δ^{exponent}
-        grid = np.unique(np.concatenate([np.linspace(0.0, h, SUP_POINTS + 1) for h in horizons]))
-        flow = rescaled_training_flow(loss_flow(net, X, Y, scale=LOSS_SCALE), ncf)
-        rows = rescaled_start(w0, (0.0, *self.deltas))
-
-        def measure(rtol: float, atol: float) -> np.ndarray:
-            b = integrate_batch(flow, rows, torch.as_tensor(horizons), rtol=rtol, atol=atol, t_eval=grid, max_steps=MAX_STEPS)
-            out = np.full((len(rows), rows.shape[1]), np.nan)  # per row: s at its horizon, then sup‖s‖ on the grid
-            for i, status in enumerate(b.status):
-                if status is FlowStatus.SUCCESS:
-                    out[i, :-1] = b.u_end[i, :-1].numpy()
-                    out[i, -1] = float(np.nanmax(np.linalg.norm(b.u_eval[i, :, :-1].numpy(), axis=1)))
-            return out
-
-        measured = two_tolerances(measure, rtol=1e-9, atol=1e-11)
+        sweep = sweep_rows(net, X, Y, w0, horizons, tuple(self.deltas))
+        measured, steps, seconds = sweep.measured, sweep.steps, sweep.seconds
         u_T = measured.value[0, :-1]
         eps = EPS_B if case == "b" else 1 - float(u_T @ u_star) / float(np.linalg.norm(u_T))
         B = sup_u + eps
@@ -243,8 +285,17 @@ class EarlyDirectionalConvergence(Checker):
                              "‖∇L(δw0)‖ ~ δ^{L−1}: fitted order over the 3 smallest δ"))
         m = EarlyAlignmentMeasurements(int(L), case, T_star, T, eps, sup_u, tuple(self.deltas), tuple(gap), tuple(floors),
                                        tuple(sup_s), tuple(norm_s), tuple(cos_s), tuple(grads), rate.slope, rate.stderr,
-                                       grad_order.slope)
+                                       float(self.rate_order(L)), resolved, grad_order.slope, grad_order.stderr, float(L - 1),
+                                       math.isfinite(grad_order.slope),
+                                       tuple(steps[1:]), steps[0], seconds)
         return Evidence(checked, m, instance=text, note=f"T = {T:.4g}, ε = {eps:.3g}; {in_regime}/{len(gap)} δ in the regime")
+
+    # -- report: formats the records only
+    def report_section(self, result, figure_dir) -> tuple[str, list[str]]:
+        orders = [OrderColumns("‖s(T) − u(T)‖ (3 smallest δ)", "rate", "rate_stderr", "rate_claimed", "rate_decided"),
+                  OrderColumns("‖∇L(δw0)‖ (3 smallest δ)", "grad_order", "grad_order_stderr", "grad_order_claimed",
+                               "grad_order_decided", "=")]
+        return sweep_section(result.records, orders), []
 
     # -- obligations
     def obligations(self) -> list[Obligation]:

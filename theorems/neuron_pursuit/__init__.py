@@ -3,7 +3,7 @@
 One file per statement (``np.lemma8`` → ``lemma8.py``; the gradient-flow statement ``np.lemma6`` → ``lemma6.py``) and
 per experiment (``np.fig6`` → ``fig6.py``); the support modules hold the math several of them share (sparse_saddle,
 saddle_expansion, h1_ncf, neuron_addition, fig6_task, descent_problems, diagonal, lojasiewicz_saddle, sparse_targets,
-sample_complexity). Importing this package registers everything.
+sample_complexity, saddle_dynamics). Importing this package registers everything.
 """
 
 from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
@@ -14,6 +14,8 @@ from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
     fig9,
     fig10,
     fig11,
+    figs1_4,
+    figs14_15,
     ledger,
     lemma1,
     lemma2,

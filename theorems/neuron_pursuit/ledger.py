@@ -64,19 +64,22 @@ LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursui
                           f"the invariants along GD are not yet checked: {GRADIENT_FLOW}"),
     Item("§3.1 informal reduced dynamics, eqs. (16)–(17) (X1)", note=SMALL_INIT),
     Item("§3.1 expansion for σ = x², L = 3 (X2)", checker="np.lemma8"),
-    Item("§D.3 deep linear network: a saddle with identically zero NCF (X4)", note="exact zero gradient and zero NCF: not yet "
-                                                                                    f"covered; the GD part {SMALL_INIT}"),
-    Item("§D.3 squared ReLU: zero NCF from dead units (X5)", note=f"exact zeros not yet covered; the GD part {SMALL_INIT}"),
+    Item("§D.3 deep linear network: a saddle with identically zero NCF (X4)", experiment="np.figs14_15"),
+    Item("§D.3 squared ReLU: zero NCF from dead units (X5)", experiment="np.figs14_15",
+         note="the δ → 0 potential also has ½H̄1(x_1)² (degree 6), derived here"),
     Item("§D.5 NP equals OMP on diagonal linear networks (X6)", checker="np.algorithm1"),
     Item("§D.6 weight rescaling changes NP's choice (X7)", note="the c and 1/c scaling of the layer objectives: not yet covered "
                                                                "(a property test on verify.saddle.LayerTerm would do)"),
     Item("§5.1 descent of NP per iteration (X8)", checker="np.algorithm1"),
-    Item("Figure 1", "figure", note=f"GD near a saddle, σ = x²: {SMALL_INIT}; the KKT-point sparsity of panels (e–f) is shown by "
-                                    "np.lemma9_sparsity"),
-    Item("Figure 2", "figure", note=f"GD near a saddle, ReLU: {SMALL_INIT}; the KKT-point sparsity of panels (e–f) is shown by "
-                                    "np.lemma9_sparsity"),
-    Item("Figure 3", "figure", note=f"beyond the saddle, σ = x²: {SMALL_INIT}"),
-    Item("Figure 4", "figure", note=f"beyond the saddle, ReLU: {SMALL_INIT}"),
+    Item("Figure 1", "figure", experiment="np.figs1_4",
+         note="GD near a saddle, σ = x²: plateau, alignment (cos_KKT; δ → 0 limit by blow-up), one large first-layer z-neuron, "
+              "Lemma 9's in ⇔ out; the KKT-point sparsity of panels (e–f) also np.lemma9_sparsity"),
+    Item("Figure 2", "figure", experiment="np.figs1_4",
+         note="GD near a saddle, ReLU: plateau, Clarke cos_KKT, several first-layer z-neurons, Lemma 9's in ⇔ out"),
+    Item("Figure 3", "figure", experiment="np.figs1_4", note="beyond the saddle, σ = x²: drop to a new plateau, sparsity of w_z "
+                                                             "preserved"),
+    Item("Figure 4", "figure", experiment="np.figs1_4", note="beyond the saddle, ReLU: drop to a new plateau, sparsity of w_z "
+                                                             "preserved (not reproduced at dev seed 0: one small layer-1 neuron grew)"),
     Item("Figure 5", "figure", note="not referenced in the paper's text nor described by the digest: nothing to reproduce identified"),
     Item("Figure 6", "figure", experiment="np.fig6"),
     Item("Figure 7", "figure", experiment="np.fig7", note="f₁, f₂: NP vs small-init GD over n (a resumable Dask sweep; scales "
@@ -87,6 +90,9 @@ LEDGER = register_ledger(Ledger("np", "Learning Neural Networks by Neuron Pursui
     Item("Figure 11", "figure", experiment="np.fig11", note="PVR: iterations, widths, W₁ sparsity, late neurons"),
     Item("Figure 12", "figure", experiment="np.fig10", note="the two further modular-addition runs: np.fig10 runs three"),
     Item("Figure 13", "figure", experiment="np.fig11", note="the two further PVR runs: np.fig11 runs three"),
-    Item("Figure 14", "figure", note=f"deep linear network at a zero-NCF saddle (§D.3): {SMALL_INIT}"),
-    Item("Figure 15", "figure", note=f"squared ReLU at a zero-NCF saddle (§D.3): {SMALL_INIT}"),
+    Item("Figure 14", "figure", experiment="np.figs14_15",
+         note="deep linear net at the zero-NCF saddle eq. (55): GD plateau and H̄2-NCF cos_KKT"),
+    Item("Figure 15", "figure", experiment="np.figs14_15",
+         note="squared ReLU at the zero-NCF saddle eq. (56): GD undecided at dev (the plateau grows like δ^−4); the δ → 0 "
+              "limit potential's KKT point decided instead"),
 )))

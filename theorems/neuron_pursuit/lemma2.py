@@ -21,6 +21,7 @@ on a fixed [0, T] s_δ → u uniformly; the O(·) constants are explicit in edc 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from itertools import permutations
 
@@ -30,6 +31,7 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from theorems.early_directional.lemma2 import flow_key, memo
+from theorems.early_directional.sweep_tables import OrderColumns, sweep_section
 from theorems.early_directional.theorem1 import vanishing_start
 from theorems.two_homogeneous.theorem5_1 import ncf_limit
 from verify.activations import Activation
@@ -72,7 +74,10 @@ class EarlyDirectionMeasurements:
     """What np.lemma2 measured on one instance: degree D, branch ('escape' / 'vanish'), ε, η, T, sup‖u‖ on [0, T];
     N(w*), the certified KKT point's distance from the limit, max N (global, NaN where not computed) and whether w* is
     a global maximiser; per δ sup‖s‖ on the horizon (a lower bound where the row stopped early), whether the row
-    finished, ‖s(T) − u(T)‖, ‖s(T)‖, cos(s(T), target); the fitted orders of sup‖s_δ‖ and of |sup‖s_δ‖ − sup‖u‖|."""
+    finished, ‖s(T) − u(T)‖, ‖s(T)‖, cos(s(T), target); the fitted orders of sup‖s_δ‖ and of |sup‖s_δ‖ − sup‖u‖| with
+    their standard errors and the orders claimed (norm_order − 1 and D); the integration cost: accepted + rejected steps
+    per δ row and of the δ = 0 row (fine tolerance), and the wall seconds of the batched integrations (both tolerances;
+    an integration reused by a mutant from the process's cache reports the seconds it took when computed)."""
 
     degree: int
     branch: str
@@ -91,7 +96,16 @@ class EarlyDirectionMeasurements:
     norm_s: tuple[float, ...]
     cos_s: tuple[float, ...]
     sup_order: float
+    sup_order_stderr: float
+    sup_order_claimed: float
+    sup_order_decided: bool
     deviation_order: float
+    deviation_order_stderr: float
+    deviation_order_claimed: float
+    deviation_order_decided: bool
+    steps: tuple[int, ...]
+    ncf_steps: int
+    integration_s: float
 
 
 @dataclass(frozen=True)
@@ -327,9 +341,13 @@ class EarlyDirectionalConvergenceNP(Checker):
 
         def measure(rtol: float, atol: float) -> np.ndarray:
             def run():
+                started = time.perf_counter()
                 b = integrate_batch(flow, rows, torch.as_tensor(horizons), rtol=rtol, atol=atol, t_eval=grid,
                                     max_steps=MAX_STEPS)
-                out = np.full((len(rows), k + 2), np.nan)  # s(T), sup‖s‖ over the reached grid, finished
+                # s(T), sup‖s‖ over the reached grid, finished; then the row's steps and the batch's seconds (the cost)
+                out = np.full((len(rows), k + 4), np.nan)
+                out[:, k + 2] = (b.steps + b.rejected).numpy()
+                out[:, k + 3] = time.perf_counter() - started
                 for i, status in enumerate(b.status):
                     norms = np.linalg.norm(b.u_eval[i, :, :-1].numpy(), axis=1)
                     out[i, k] = float(np.nanmax(norms)) if np.isfinite(norms).any() else math.nan
@@ -342,6 +360,8 @@ class EarlyDirectionalConvergenceNP(Checker):
 
         measured = two_tolerances(measure, rtol=1e-8, atol=1e-10)
         fine, coarse = measured.value, measured.coarse
+        steps = [int(fine[i, k + 2]) for i in range(len(rows))]
+        seconds = float(fine[0, k + 3] + coarse[0, k + 3])
         u_T, sup_u = fine[0, :k], float(fine[0, k])
         if not (fine[0, k + 1] == 1 and coarse[0, k + 1] == 1):
             return Evidence.undecided("the NCF row did not reach T", instance=text)
@@ -356,6 +376,7 @@ class EarlyDirectionalConvergenceNP(Checker):
         label = f"(i) ‖ψ‖ = O(δ^{self.norm_order:g}) on [0, T/δ^{exponent}]: fitted order of sup‖ψ‖/δ in δ ≥ {claimed:g}"
         # a row stopped early gives a lower bound on its sup: it can show a failure (the sup grows as δ → 0), not a pass
         checked.append(Entry(short, floor, math.isfinite(short) and (all(finished) or short > floor), label))
+        sup_decided = checked[-1].converged
         deviation = [abs(s - sup_u) for s in sup_s]
         # a deviation's floor: its change between the two tolerances (the rows' errors are correlated with the NCF row's)
         sup_floor = [abs(deviation[i - 1] - abs(float(coarse[i, k] - coarse[0, k]))) for i in range(1, len(rows))]
@@ -369,6 +390,7 @@ class EarlyDirectionalConvergenceNP(Checker):
             checked.append(Entry(0.0, 0.0, True, label + " (every deviation ≤ 1e-6)"))
         else:
             checked.append(Entry(math.nan, math.nan, False, label + ": fewer than 3 deviations above 10× their floors"))
+        deviation_decided = checked[-1].converged
 
         # (ii)/(iii) at the horizon, per δ in the regime
         gap, norm_s, cos_s = [], [], []
@@ -393,11 +415,21 @@ class EarlyDirectionalConvergenceNP(Checker):
             checked.append(Entry(math.nan, math.nan, False, f"(ii)/(iii): no δ in the regime ‖s(T) − u(T)‖ ≤ {REGIME:g}ε"))
         m = EarlyDirectionMeasurements(D, lim.branch, lim.eps, lim.eta, lim.T, sup_u, N_limit, cert_distance, N_global,
                                        is_global, DELTAS, tuple(sup_s), finished, tuple(gap), tuple(norm_s), tuple(cos_s),
-                                       sup_fit.slope, dev_fit.slope)
+                                       sup_fit.slope, sup_fit.stderr, claimed, sup_decided, dev_fit.slope, dev_fit.stderr,
+                                       float(D), deviation_decided,
+                                       tuple(steps[1:]), steps[0], seconds)
         note = f"{lim.branch}, D = {D}, T = {lim.T:.4g}, ε = {lim.eps:.3g}; {in_regime}/{len(gap)} δ in the regime"
         if is_global is not None:
             note += f"; w* {'is' if is_global else 'is not'} a global maximiser (N = {N_limit:.4g} vs {N_global:.4g})"
         return Evidence(checked, m, instance=text, note=note + (f"; {lim.note}" if lim.note else ""))
+
+    # -- report: formats the records only
+    def report_section(self, result, figure_dir) -> tuple[str, list[str]]:
+        orders = [OrderColumns("sup‖ψ‖/δ on the horizon (all δ)", "sup_order", "sup_order_stderr", "sup_order_claimed",
+                               "sup_order_decided"),
+                  OrderColumns("|sup‖s_δ‖ − sup‖u‖| (resolved δ)", "deviation_order", "deviation_order_stderr",
+                               "deviation_order_claimed", "deviation_order_decided")]
+        return sweep_section(result.records, orders), []
 
     # -- obligations
     def obligations(self) -> list[Obligation]:

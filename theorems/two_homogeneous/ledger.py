@@ -15,8 +15,11 @@ FLOW = "needs the gradient-flow issue (a trusted ODE reference; differential inc
 SMALL_INIT = "needs the small-initialisation issue (training from δw₀ as δ → 0)"
 
 LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initialisations and Saddles in Two-Homogeneous NNs", (
-    Item("Figure 1", "figure", note=f"20 squared-ReLU neurons, 50 unit inputs, GD from δ = 1e-5: loss, ‖w‖ and neuron "
-                                    f"angles (C28; the loss normalisation is not stated, digest §4); {SMALL_INIT}"),
+    Item("Figure 1", "figure", experiment="dc2.figs1_3_4",
+         note="the paper's sizes, step and iterations; inputs at uniform random angles from the seed (seed 0: the digest's "
+              "sample), loss (1/n)Σ(H − y)² (eq. 2's ½Σ fits the data instead: T20), flows integrated (DOP853); read at the end "
+              "of the phase where |L/L(0) − 1| ≤ 5%: ‖H‖ ≤ 0.1‖y‖, and each neuron's atan2 angle within 5° of the limit of its "
+              "own NCF flow (undecided when that flow has not arrived either: seed 0 has 3 of 20 such neurons) (C28)"),
     Item("Theorem 5.1", checker="dc2.theorem5_1",
          note="the proof's construction on Figure 1's squared-ReLU layer: ‖w‖ ≤ √Cδ, then aligned with a certified û or "
               "≤ 2δε, per δ in the regime (C13–C14; the ε-algebra is a sympy obligation)"),
@@ -31,14 +34,20 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
     Item("Lemma 5.4", checker="dc2.lemma5_4",
          note="frozen pattern (margin ≥ η₁/2), sign of v, conserved v² − ‖u‖², closed form vs integrated flow (C19); γ's "
               "factor 2 is slack except at ties, where an exact example branches at γ = η₁/η₂"),
-    Item("Corollary 5.4.1", checker="dc2.corollary5_4_1",
+    Item("Corollary 5.4.1", checker="dc2.corollary5_4_1", experiment="dc2.corollary5_4_1_outside",
          note="per block (each neuron of Figure 1's layer) the proof's construction: aligned with its certified û_k or "
               "≤ 2δε at the common T; the whole-vector reading is a mutant that fails when two blocks grow at different "
-              "rates (the digest's caveat); instances: Figure 1's labels, α ∈ {−0.4, 0.5}, growing and vanishing blocks"),
-    Item("Figure 3", "figure", note=f"neuron angles of Figure 1 against the per-neuron NCF on the circle (its maxima at "
-                                    f"0 and π for evenly spaced inputs); {SMALL_INIT}"),
-    Item("Theorem 5.5", note=f"directional convergence near saddles, square loss (C26; the proof gives 2Cδ², T7); "
-                             f"{SMALL_INIT}"),
+              "rates (the digest's caveat); instances: Figure 1's labels, α ∈ {−0.4, 0.5}, growing and vanishing blocks; a "
+              "branching start (dc2 Appendix E's u1|u2| blocks) is measured, not decided, in dc2.corollary5_4_1_outside"),
+    Item("Figure 3", "figure", experiment="dc2.figs1_3_4",
+         note="the per-neuron NCF's KKT points enumerated exactly (edc.flows.circle_kkt_points): 14.48° and 175.08° for the "
+              "digest's sample (seed 0), 0° and 180° with N = 46.875, 37.5 for 50 evenly spaced inputs; the neurons follow "
+              "their NCF flows within 0.04°"),
+    Item("Theorem 5.5", checker="dc2.theorem5_5",
+         note="the proof's construction at dc2.lemma5_6's saddles (D.3 of Figure 4, tight b ≫ a, general): û a certified KKT "
+              "point of the residual's NCF, C = e^{2M₂T}; eq. (18) through sup Z = O(δ²) and sup‖w_n − w̄_n‖ = O(δ); per δ in "
+              "the regime ‖w_z(T)‖ ≥ δη and cos ≥ 1 − (1 + 3/(2η))ε (case B impossible: ȳ ≥ 0); the printed Cδ² (T7) is a "
+              "mutant that fails at t = 0"),
     Item("Lemma 5.6", checker="dc2.lemma5_6",
          note="C25 at the D.3 saddle (∇L ≈ 1e-16 relative, loss 75, ‖w̄_n‖ = √5, N_ȳ(π) = 37.5, flat arc ±3.6°) and "
               "generalised saddles: stationary in both blocks, not a local min or max; D.3's {u_i} reads {ū_i} (T1)"),
@@ -70,10 +79,13 @@ LEDGER = register_ledger(Ledger("dc2", "Directional Convergence near Small Initi
          note="the constructive (η, T) of each case hold on 65-point grids of integrated NCF flows (leaky-ReLU nets, dead "
               "ReLU neurons, uᵀAu with a null space); u → 0 makes no claim and is skipped; sliding flows undecided from "
               "the slide on"),
-    Item("Lemma D.1", note=f"approximate dynamics near a saddle: sup Z(t)/δ² bounded, ‖w_z/δ − u‖ → 0 (C26; constants "
-                           f"T6); {SMALL_INIT}"),
-    Item("Figure 4", "figure", note=f"near the D.3 saddle: loss, distance from the saddle, the small neurons' angles "
-                                    f"against the residual NCF; {SMALL_INIT}"),
+    Item("Lemma D.1", checker="dc2.theorem5_5",
+         note="(i) Z ≤ 2Cδ² on [0, ln C/(2M₂)] for every admissible C, M₂ bounded from the proof's μ's; the printed ln C/M₂ "
+              "(T6) fails on tight saddles (4N_max > M₂); (ii) ‖w_z/δ − u‖ = O(δ) as a fitted order (C26)"),
+    Item("Figure 4", "figure", experiment="dc2.figs1_3_4",
+         note="from the D.3 saddle plus N(0, 1e-10): ‖w − w̄‖ ≤ 0.1‖w̄‖ and the small neurons against the limits of their "
+              "residual-NCF flows (undecided at seed 0: 4 of 10 still moving in their own flows at the horizon); the flat arc "
+              "of N_ȳ is enumerated, and whether neurons starting in it stay is undecided when none does (seeds 0 and 1)"),
     Item("Lemma E.1", checker="dc2.lemmaE1",
          note="branching of the flow of u1|u2| from (c, 0): the family escaping at any T solves the inclusion, the limit "
               "direction (1, s)/√2 and the distance √(2 − √2) at a horizon before the escape (C20)"),

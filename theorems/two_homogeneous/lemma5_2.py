@@ -18,6 +18,7 @@ there: ratios ≈ 4 per halving of δ); that rate is decided as a labelled deriv
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
+from theorems.early_directional.sweep_tables import OrderColumns, sweep_section
 from theorems.two_homogeneous.beta import squared_beta_bracket
 from theorems.two_homogeneous.squared_relu import LABELS, SquaredReLULayer, labels
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
@@ -45,19 +47,28 @@ class SmallInitialisationMeasurements:
     """What dc2.lemma5_2 measured on one instance (fine tolerance): β's bracket, ‖y‖, the horizon T_100; per δ the largest
     ‖w(t)‖/(√Cδ) over [0, T_C] for C = 100, the envelope's largest log‖w(t)/δ‖² − 4ββ̃t (≤ 0 when it holds) and the
     deviation max_t ‖w(t)/δ − u(t)‖ with its two-tolerance floor; the deviation's fitted order in δ with its standard
-    error; the growth rate d log‖w‖²/dt at t = 0 as a fraction of 4ββ̃ (δ → 0)."""
+    error and the orders claimed ((ii): ≥ 1, the limit; [derived]: ≥ derived_order); the growth rate d log‖w‖²/dt at
+    t = 0 as a fraction of 4ββ̃ (δ → 0); the integration cost: accepted + rejected steps per δ row and of the δ = 0 row
+    (fine tolerance), and the wall seconds of the batched integrations (both tolerances)."""
 
     beta_lower: float
     beta_upper: float
     label_norm: float
     horizon: float
+    deltas: tuple[float, ...]
     norm_ratio: tuple[float, ...]
     envelope_excess: tuple[float, ...]
     deviation: tuple[float, ...]
     deviation_floor: tuple[float, ...]
     order: float
     order_stderr: float
+    order_claimed_limit: float
+    order_claimed_derived: float
+    order_decided: bool
     initial_growth_fraction: float
+    steps: tuple[int, ...]
+    ncf_steps: int
+    integration_s: float
 
 
 @register
@@ -142,13 +153,19 @@ class SmallInitialisationDynamics(Checker):
         N0, g0 = ncf.value_and_grad(w0[None])
         growth = 4 * float(N0[0]) / (4 * beta * (beta + float(np.linalg.norm(y))))
 
+        cost: dict[float, list[int]] = {}  # per tolerance: accepted + rejected steps per row (the integration cost per δ)
+
         def measure(rtol: float, atol: float) -> np.ndarray:
             b = integrate_batch(flow, rows, T, rtol=rtol, atol=atol, t_eval=times)
+            cost[rtol] = (b.steps + b.rejected).tolist()
             s = b.u_eval[:, :, :-1].numpy()  # (rows, times, k); NaN after a row stopped
             ok = np.array([st_ is FlowStatus.SUCCESS for st_ in b.status])
             return np.where(ok[:, None, None], s, np.nan)
 
+        started = time.perf_counter()
         coarse, fine = measure(RTOL, RTOL / 100), measure(RTOL / 100, RTOL / 1e4)
+        seconds = time.perf_counter() - started
+        steps = cost[RTOL / 100]
         checked: list[Entry] = []
         norm_ratio, excess, deviation, dev_floor = [], [], [], []
         for j, delta in enumerate(DELTAS, start=1):
@@ -174,18 +191,28 @@ class SmallInitialisationDynamics(Checker):
             deviation.append(d_f)
             dev_floor.append(abs(d_f - d_c))
         order = FittedOrder(math.nan, math.inf, 0)
+        limit_order = 1.0  # (ii): ‖w/δ − u‖ → 0, decided as a fitted order ≥ 1 with slack 0.5
+        resolved = False
         if len(deviation) == len(DELTAS):
             resolved = all(f < 0.03 * d for d, f in zip(deviation, dev_floor, strict=True))
             order = fitted_order(DELTAS, deviation)
-            for claimed, slack, what in ((1.0, 0.5, "(ii) ‖w/δ − u‖ → 0 as δ → 0: fitted order ≥ 1 (slack 0.5)"),
+            for claimed, slack, what in ((limit_order, 0.5, "(ii) ‖w/δ − u‖ → 0 as δ → 0: fitted order ≥ 1 (slack 0.5)"),
                                          (self.derived_order, 0.2, f"[derived] ‖w/δ − u‖ = O(δ^{self.derived_order:g})")):
                 entry = order_at_least(order, claimed, slack, f"{what} (fitted {order.slope:.3f} ± {order.stderr:.2g})")
                 checked.append(entry if resolved else Entry(math.nan, math.nan, False,
                                                             entry.label + ": a deviation within 30× its floor"))
-        m = SmallInitialisationMeasurements(bracket.lower, bracket.upper, float(np.linalg.norm(y)), T, tuple(norm_ratio),
-                                            tuple(excess), tuple(deviation), tuple(dev_floor), order.slope, order.stderr,
-                                            growth)
+        m = SmallInitialisationMeasurements(bracket.lower, bracket.upper, float(np.linalg.norm(y)), T, DELTAS,
+                                            tuple(norm_ratio), tuple(excess), tuple(deviation), tuple(dev_floor), order.slope,
+                                            order.stderr, limit_order, self.derived_order, resolved, growth, tuple(steps[1:]), steps[0],
+                                            seconds)
         return Evidence(checked, m, instance=text)
+
+    def report_section(self, result, figure_dir) -> tuple[str, list[str]]:
+        """Formats the records only: the deviation's fitted order against both claims, and the cost per δ."""
+        orders = [OrderColumns("max_t ‖w/δ − u‖, (ii)", "order", "order_stderr", "order_claimed_limit", "order_decided"),
+                  OrderColumns("max_t ‖w/δ − u‖, [derived]", "order", "order_stderr", "order_claimed_derived",
+                               "order_decided")]
+        return sweep_section(result.records, orders), []
 
     def obligations(self) -> list[Obligation]:
         # one neuron, one sample: H = a·σ(x·u)² with σ(s) = s on the active side; Euler uᵀ∇H = 2H gives
