@@ -3,7 +3,7 @@
 One file per statement (``np.lemma8`` → ``lemma8.py``; the gradient-flow statement ``np.lemma6`` → ``lemma6.py``) and
 per experiment (``np.fig6`` → ``fig6.py``); the support modules hold the math several of them share (sparse_saddle,
 saddle_expansion, h1_ncf, neuron_addition, fig6_task, descent_problems, diagonal, lojasiewicz_saddle, sparse_targets,
-sample_complexity, saddle_dynamics). Importing this package registers everything.
+sample_complexity, saddle_dynamics, escape_path). Importing this package registers everything.
 """
 
 from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
@@ -20,6 +20,8 @@ from theorems.neuron_pursuit import (  # noqa: F401  (importing registers)
     lemma1,
     lemma2,
     lemma3,
+    lemma4,
+    lemma5,
     lemma6,
     lemma8,
     lemma8_outside,
