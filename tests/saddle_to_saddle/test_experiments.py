@@ -52,4 +52,4 @@ def test_the_dc2_ledger_lists_every_numbered_result_and_what_covers_each():
     covered = {i.checker for i in items} - {None}
     assert covered == {"dc2.appendixG", "dc2.lemmaC3", "dc2.lemmaC4", "dc2.lemmaC6", "dc2.lemmaC7", "dc2.lemmaE1",
                        "dc2.lemmaE2", "dc2.lemmaH1", "dc2.lemmaI1", "dc2.lemmaI2", "dc2.lemma5_2", "dc2.lemma5_3",
-                       "dc2.lemma5_4", "dc2.lemma5_6", "dc2.theorem5_1", "dc2.corollary5_4_1"}
+                       "dc2.lemma5_4", "dc2.lemma5_6", "dc2.theorem5_1", "dc2.theorem5_5", "dc2.corollary5_4_1"}
