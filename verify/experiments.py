@@ -148,13 +148,14 @@ def check_dtype(experiment: Experiment, dtype: str) -> str:
 
 
 def cache_path(experiment: Experiment, scale: str, seed: int, cache_dir: Path, dtype: str = "float64") -> Path:
-    """Where a result is cached: keyed by name, scale, seed, dtype, homcheck version and the module's source stamp."""
+    """Where a result is cached: keyed by name, scale, seed, dtype, homcheck version and the source stamp of the
+    experiment's whole package and of the engine (an experiment's result is computed by its support modules too)."""
     import hashlib
     import json
 
     from verify.catalogue import homcheck_version, source_stamp
 
-    stamp = source_stamp(type(experiment).__module__)
+    stamp = [source_stamp(type(experiment).__module__.split(".")[0]), source_stamp("verify")]
     key = hashlib.sha256(json.dumps([experiment.name, scale, seed, dtype, homcheck_version(), stamp]).encode()).hexdigest()[:20]
     return cache_dir / experiment.name / f"{scale}-seed{seed}-{dtype}-{key}.pkl"
 
