@@ -24,7 +24,6 @@ from theorems.early_directional import (  # noqa: F401
     lemma13,
     lemma18,
     lemma19,
-    sweep_tables,
     tables1_2,
     theorem1,
     theorem1_outside,

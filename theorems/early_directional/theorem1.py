@@ -27,7 +27,6 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
-from theorems.early_directional.sweep_tables import OrderColumns, sweep_section
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.evidence import at_least, at_most, fitted_order, order_at_least
 from verify.flow import (
@@ -46,6 +45,7 @@ from verify.flow import (
 from verify.nets import DTYPE, Activation, FeedForward
 from verify.pursuit import loss_and_grad
 from verify.strategies import DEFAULT_FAMILIES, TARGETS, datasets, ncf_problems, seeds
+from verify.sweep_tables import OrderColumns, sweep_section
 
 LOSS_SCALE = 1.0  # L(W) = ‖Y − H(X;W)‖²_F (verify.pursuit's loss), so −ℓ′(0, y) = 2Y: the NCF's z
 ETA = 1.0  # η of App. B.2 when N(w0) > 0: ‖u(t)‖ is then non-decreasing from 1 (d‖u‖²/dt = 2L·N(u) > 0), η = min(η̃, 1)

@@ -31,7 +31,6 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from theorems.early_directional.lemma2 import flow_key, memo
-from theorems.early_directional.sweep_tables import OrderColumns, sweep_section
 from theorems.early_directional.theorem1 import vanishing_start
 from theorems.two_homogeneous.theorem5_1 import ncf_limit
 from verify.activations import Activation
@@ -52,6 +51,7 @@ from verify.kkt import certify_kkt, kkt_points
 from verify.ncf import ncf
 from verify.nets import DTYPE, FeedForward
 from verify.strategies import TARGETS, datasets, ncf_problems, seeds
+from verify.sweep_tables import OrderColumns, sweep_section
 from verify.symbolic import is_zero
 
 LOSS_SCALE = 0.5  # ½‖y − H‖², so −ℓ′(0, y) = y is the NCF's z

@@ -32,7 +32,6 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from theorems.early_directional.sweep_tables import sweep_section
 from theorems.two_homogeneous.beta import squared_beta_bracket
 from theorems.two_homogeneous.squared_relu import SquaredReLULayer, labels
 from theorems.two_homogeneous.theorem5_1 import (
@@ -48,6 +47,7 @@ from verify.evidence import at_least, at_most, integrated
 from verify.flow import Flow, FlowStatus, direction_flow, integrate, integrate_batch, random_start, rescaled_start, rescaled_training_flow
 from verify.nets import DTYPE
 from verify.strategies import datasets, seeds
+from verify.sweep_tables import sweep_section
 
 RTOL = 1e-8  # the coarse tolerance of the training rows; the fine one is RTOL/100
 HALVINGS = 4  # δ = δ_max·4^{−j}, j = 0..3, δ_max = min(0.1, 1/√C)/2 (the regime gap is O(δ²): ÷16 per step)

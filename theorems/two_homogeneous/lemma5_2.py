@@ -26,7 +26,6 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
-from theorems.early_directional.sweep_tables import OrderColumns, sweep_section
 from theorems.two_homogeneous.beta import squared_beta_bracket
 from theorems.two_homogeneous.squared_relu import LABELS, SquaredReLULayer, labels
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
@@ -34,6 +33,7 @@ from verify.evidence import FittedOrder, fitted_order, integrated, order_at_leas
 from verify.flow import FlowStatus, integrate_batch, random_start, rescaled_start, rescaled_training_flow
 from verify.nets import DTYPE
 from verify.strategies import datasets, seeds
+from verify.sweep_tables import OrderColumns, sweep_section
 from verify.symbolic import is_zero
 
 DELTAS = (0.04, 0.02, 0.01, 0.005)  # all ≤ 1/√C for every C below

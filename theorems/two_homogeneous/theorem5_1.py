@@ -28,7 +28,6 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
-from theorems.early_directional.sweep_tables import OrderColumns, sweep_section
 from theorems.two_homogeneous.beta import squared_beta_bracket
 from theorems.two_homogeneous.squared_relu import LABELS, SquaredReLULayer, labels
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
@@ -36,6 +35,7 @@ from verify.evidence import FittedOrder, at_least, at_most, fitted_order, integr
 from verify.flow import FlowStatus, direction_flow, integrate, integrate_batch, random_start, rescaled_start, rescaled_training_flow
 from verify.nets import DTYPE
 from verify.strategies import datasets, seeds
+from verify.sweep_tables import OrderColumns, sweep_section
 from verify.symbolic import is_zero
 
 RESIDUAL = 1e-9  # the NCF flow's direction counts as converged once its KKT residual is below this

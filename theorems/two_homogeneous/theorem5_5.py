@@ -40,7 +40,6 @@ import sympy as sp
 import torch
 from hypothesis import strategies as st
 
-from theorems.early_directional.sweep_tables import OrderColumns, sweep_section
 from theorems.two_homogeneous.beta import squared_beta_bracket
 from theorems.two_homogeneous.lemma5_6 import D3, INPUTS, SaddleInstance, network, residual_ncf
 from theorems.two_homogeneous.squared_relu import SquaredReLULayer
@@ -50,6 +49,7 @@ from verify.evidence import FittedOrder, at_least, at_most, fitted_order, integr
 from verify.flow import Flow, FlowStatus, direction_flow, integrate_batch, random_start
 from verify.nets import DTYPE, EPS
 from verify.strategies import seeds
+from verify.sweep_tables import OrderColumns, sweep_section
 from verify.symbolic import is_zero
 
 HALVINGS = 4  # δ = δ_max·2^{−j}, j = 0..3

@@ -1,5 +1,5 @@
-"""Report tables for the small-initialisation checkers that sweep δ (edc.theorem1, np.lemma2, dc2.lemma5_2,
-dc2.theorem5_1, dc2.corollary5_4_1): per instance, every fitted order in δ with its standard error beside the order the
+"""Report tables for checkers that sweep δ (today edc.theorem1, np.lemma2, dc2.lemma5_2, dc2.theorem5_1,
+dc2.theorem5_5, dc2.corollary5_4_1): per instance, every fitted order in δ with its standard error beside the order the
 statement (or its derived rate) claims, and the integration cost of each δ row.
 
 Formatting only: every number comes from the records' measurements, which the claims computed. The measurement names
