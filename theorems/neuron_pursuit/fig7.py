@@ -17,15 +17,10 @@ from theorems.neuron_pursuit.sample_complexity import (
     FigureResult,
     SampleComplexityFigure,
     comparison,
-    curve_tables,
     needs_more,
     outcome,
-    plot_curves,
-    scale_settings,
-    sweep_summary,
 )
 from verify.experiments import ExperimentReport, SweepExperiment, register_experiment
-from verify.sweep import SERIAL, Cluster
 from verify.tables import fmt
 
 
@@ -57,9 +52,6 @@ class Fig7(SampleComplexityFigure, SweepExperiment):
         "iterations, §C.1.1's reporting rule over the two step sizes; every point the mean over 20 runs, 10⁵ test samples. "
         f"{PAPER_ASSUMPTIONS} 'Samples needed' (ours): the smallest n from which the mean test error stays below {LEARNED:g}.")
 
-    def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> FigureResult:
-        return self.run_sweep(self.name, scale, seed, device, cluster, dtype)
-
     def report(self, result: FigureResult, figure_dir: Path) -> ExperimentReport:
         f1 = result.curve("f1").np_curve
         fit_all = all(p.fitted == len(p.runs) for p in f1)
@@ -82,7 +74,4 @@ class Fig7(SampleComplexityFigure, SweepExperiment):
             outcome(result, "f₂: NP and GD need similar sample sizes", "yes", f2_similar, f2_decided,
                     "similar = both within the grid, within one doubling"),
         ]
-        markdown = "\n".join(["## This run", "", scale_settings(result), "", sweep_summary(result), "", "## Curves", "",
-                              curve_tables(result)])
-        return ExperimentReport(markdown, plot_curves(result, self.name, figure_dir), outcomes,
-                                {"needed": {t: {"np": result.needed(t, "np"), "gd": result.needed(t, "gd")} for t in self.targets}})
+        return self.figure_report(result, figure_dir, outcomes)

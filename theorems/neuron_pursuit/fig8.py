@@ -17,15 +17,10 @@ from theorems.neuron_pursuit.sample_complexity import (
     FigureResult,
     SampleComplexityFigure,
     comparison,
-    curve_tables,
     needs_more,
     outcome,
-    plot_curves,
-    scale_settings,
-    sweep_summary,
 )
 from verify.experiments import ExperimentReport, SweepExperiment, register_experiment
-from verify.sweep import SERIAL, Cluster
 from verify.tables import fmt
 
 HARD_N = 1600  # the n at which the paper reports that NP often fails to fit g₂ within 31 iterations
@@ -45,9 +40,6 @@ class Fig8(SampleComplexityFigure, SweepExperiment):
         f"§C.1.1's reporting rule; 20 runs per point, 10⁵ test samples. {PAPER_ASSUMPTIONS} 'Samples needed' (ours): the "
         f"smallest n from which the mean test error stays below {LEARNED:g}.")
 
-    def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> FigureResult:
-        return self.run_sweep(self.name, scale, seed, device, cluster, dtype)
-
     def report(self, result: FigureResult, figure_dir: Path) -> ExperimentReport:
         g1_similar, g1_decided = comparison(result, "g1", "similar")
         g2_gd_more, g2_decided = comparison(result, "g2", "gd_more")
@@ -65,7 +57,4 @@ class Fig8(SampleComplexityFigure, SweepExperiment):
                     f"runs that fit: {hard.fitted}/{len(hard.runs)}" if hard else f"n = {HARD_N} is not in this scale's grid",
                     (hard.fitted < len(hard.runs) / 2) if hard else None, "often = in at least half the runs"),
         ]
-        markdown = "\n".join(["## This run", "", scale_settings(result), "", sweep_summary(result), "", "## Curves", "",
-                              curve_tables(result)])
-        return ExperimentReport(markdown, plot_curves(result, self.name, figure_dir), outcomes,
-                                {"needed": {t: {"np": needed[t, "np"], "gd": needed[t, "gd"]} for t in self.targets}})
+        return self.figure_report(result, figure_dir, outcomes)

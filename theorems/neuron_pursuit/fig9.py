@@ -16,14 +16,9 @@ from theorems.neuron_pursuit.sample_complexity import (
     FigureResult,
     SampleComplexityFigure,
     comparison,
-    curve_tables,
     outcome,
-    plot_curves,
-    scale_settings,
-    sweep_summary,
 )
 from verify.experiments import ExperimentReport, SweepExperiment, register_experiment
-from verify.sweep import SERIAL, Cluster
 from verify.tables import fmt
 
 HARD_NS = (1600, 3200)  # where the paper reports that NP often fails to fit h₂ within 31 iterations
@@ -43,9 +38,6 @@ class Fig9(SampleComplexityFigure, SweepExperiment):
         f"§C.1.1's reporting rule; 20 runs per point, 10⁵ test samples. {PAPER_ASSUMPTIONS} 'Samples needed' (ours): the "
         f"smallest n from which the mean test error stays below {LEARNED:g}.")
 
-    def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> FigureResult:
-        return self.run_sweep(self.name, scale, seed, device, cluster, dtype)
-
     def report(self, result: FigureResult, figure_dir: Path) -> ExperimentReport:
         h1 = {p.n: p for p in result.curve("h1").np_curve}
         gd_h1 = [p for p in result.curve("h1").gd_curve if p.n in h1]
@@ -62,7 +54,4 @@ class Fig9(SampleComplexityFigure, SweepExperiment):
                     "; ".join(f"n = {p.n}: {p.fitted}/{len(p.runs)} runs fit" for p in hard) or "not in this scale's grid",
                     all(p.fitted < len(p.runs) / 2 for p in hard) if hard else None, "often = in at least half the runs"),
         ]
-        markdown = "\n".join(["## This run", "", scale_settings(result), "", sweep_summary(result), "", "## Curves", "",
-                              curve_tables(result)])
-        return ExperimentReport(markdown, plot_curves(result, self.name, figure_dir), outcomes,
-                                {"needed": {t: {"np": result.needed(t, "np"), "gd": result.needed(t, "gd")} for t in self.targets}})
+        return self.figure_report(result, figure_dir, outcomes)

@@ -32,8 +32,10 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from theorems.neuron_pursuit.sparse_targets import DIM, TARGETS, SparseTarget
+from verify.experiments import ExperimentReport
 from verify.nets import Activation, FeedForward, resolve_device
 from verify.pursuit import NeuronPursuitRegressor, gradient_descent, loss_scale, pursue_in_lockstep, relative_error, torch_dtype
+from verify.sweep import SERIAL, Cluster
 
 FIT = 1e-3  # "fits the training data": relative training error below this (np §5.2.1 stop rule)
 TEST_SUCCESS = 5e-3  # §C.1.1's reporting rule: a step size "succeeds" at a test error below this
@@ -417,10 +419,22 @@ class FigureResult:
 
 
 class SampleComplexityFigure:
-    """Mixin of the sweep experiments np.fig7–fig9: ``targets`` and ``outcomes`` come from the figure's module."""
+    """Mixin of the sweep experiments np.fig7–fig9 (before SweepExperiment in the bases): ``targets`` and the outcomes
+    come from the figure's module, the sweep and the report's body from here."""
 
+    name: str
     targets: tuple[str, ...]
     plans = PLANS
+
+    def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> FigureResult:
+        return self.run_sweep(self.name, scale, seed, device, cluster, dtype)
+
+    def figure_report(self, result: FigureResult, figure_dir: Path, outcomes: list) -> ExperimentReport:
+        """The report around a figure's outcomes: this run's plan, the sweep, the curves as tables and figures."""
+        markdown = "\n".join(["## This run", "", scale_settings(result), "", sweep_summary(result), "", "## Curves", "",
+                              curve_tables(result)])
+        needed = {t: {"np": result.needed(t, "np"), "gd": result.needed(t, "gd")} for t in self.targets}
+        return ExperimentReport(markdown, plot_curves(result, self.name, figure_dir), outcomes, {"needed": needed})
 
     def run_sweep(self, name: str, scale: str, seed: int, device, cluster, dtype: str) -> FigureResult:
         from verify.experiments import check_scale
