@@ -23,8 +23,7 @@ from theorems.neuron_pursuit.sample_complexity import PLANS, cells_of, gd_cell, 
 from theorems.neuron_pursuit.sparse_targets import TARGETS
 from verify.sweep import Cluster, run_sweep
 
-GRID = replace(PLANS["dev"], n_grid=(100, 200), runs=2, np_max_iter=4, np_steps_divisor=70, np_ascent_steps=200, np_restarts=2,
-               n_test=1000, gd_max_steps=1)  # 8 NP cells of a few seconds each
+GRID = replace(PLANS["dev"], n_grid=(200, 400), runs=4, np_max_iter=6, np_steps_divisor=35, n_test=1000, gd_max_steps=1)  # 16 NP cells of about 3 s each (a cluster's start is a few seconds)
 N_TASK = 400
 
 
