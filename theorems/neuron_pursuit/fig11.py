@@ -63,9 +63,10 @@ class PVRPlan:
 PLANS = {
     "ci": PVRPlan(n=300, runs=1, restarts=2, ascent_steps_first=60, ascent_steps=50, gd_steps=200, gd_step_size=0.05,
                   halving_every=100, max_iter=3),
-    # dev: 4,000 samples (not 100,000), PGA cut 6×/5×, GD 10,000 steps of 0.05 (÷ 50 steps, × 10 step) per iteration
-    "dev": PVRPlan(n=4_000, runs=3, restarts=5, ascent_steps_first=1000, ascent_steps=1000, gd_steps=10_000, gd_step_size=0.05,
-                   halving_every=1_000, max_iter=50),
+    # dev: 2,000 samples (not 100,000), R = 4, PGA cut 12×/10×, GD 4,000 steps of 0.05 (÷ 125 steps, × 10 step) per
+    # iteration (a first plan with 4,000 samples and 10,000 steps took over half an hour per run on one core)
+    "dev": PVRPlan(n=2_000, runs=3, restarts=4, ascent_steps_first=500, ascent_steps=500, gd_steps=4_000, gd_step_size=0.05,
+                   halving_every=500, max_iter=50),
     "paper": PVRPlan(n=100_000, runs=3, restarts=10, ascent_steps_first=6000, ascent_steps=5000, gd_steps=500_000,
                      gd_step_size=0.005, halving_every=50_000, max_iter=80),
 }
