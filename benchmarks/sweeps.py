@@ -19,11 +19,12 @@ from pathlib import Path
 import torch
 
 from benchmarks.neuron_pursuit import CAP_FACTOR, CAP_MAX_S, CAP_MIN_S, baseline_times, ratio_text
-from theorems.neuron_pursuit.sample_complexity import PLANS, cells_of, gd_cell, np_cell, run_cell, run_seed, task
+from theorems.neuron_pursuit.sample_complexity import PLANS, cells_of, gd_cell, np_cell, run_cell, task
 from theorems.neuron_pursuit.sparse_targets import TARGETS
-from verify.sweep import Cluster, run_sweep
+from verify.sweep import Cluster, run_seed, run_sweep
 
-GRID = replace(PLANS["dev"], n_grid=(200, 400), runs=4, np_max_iter=6, np_steps_divisor=35, n_test=1000, gd_max_steps=1)  # 16 NP cells of about 3 s each (a cluster's start is a few seconds)
+# 16 NP cells of about 3 s each (a cluster's start is a few seconds)
+GRID = replace(PLANS["dev"], n_grid=(200, 400), runs=4, np_max_iter=6, np_steps_divisor=35, n_test=1000, gd_max_steps=1)
 N_TASK = 400
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from verify.errors import InputError
-from verify.sweep import SERIAL, Cluster
+from verify.sweep import SERIAL, Cluster, run_seed, run_sweep
 
 SCALES = ("ci", "dev", "paper")
 DTYPES = ("float64", "float32")
@@ -98,6 +98,32 @@ class SweepExperiment(Experiment):
 
     def run(self, scale: str, seed: int, device: Any, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> Any:
         raise NotImplementedError
+
+    def sweep_runs(self, fit_run: Callable[..., dict], code: tuple, plan: Any, scale: str, seed: int, device: str,
+                   cluster: Cluster, dtype: str) -> list[RunRecord]:
+        """The ``plan.runs`` independent runs of a plan as one sweep: run r is ``fit_run(plan, run_seed(name, seed, r),
+        device, dtype)``, its sweep file keyed by the plan, dtype, device and the source of ``code`` (what computes a
+        run). A run that raised stops the experiment with its error (the sweep keeps the others)."""
+        seeds = [run_seed(self.name, seed, r) for r in range(plan.runs)]
+        cells = {f"run={r}": (plan, s, device, dtype) for r, s in enumerate(seeds)}
+        done = run_sweep(fit_run, cells, sweep_path(self.name, scale, seed, (plan, dtype, device), code), cluster,
+                         description=f"{self.name} runs")
+        records = []
+        for r, s in enumerate(seeds):
+            rec = done[f"run={r}"]
+            if not rec["ok"]:
+                raise RuntimeError(f"{self.name} run {r} raised: {rec['error']}")
+            records.append(RunRecord(s, rec["value"], rec["seconds"]))
+        return records
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished run of :meth:`SweepExperiment.sweep_runs`: its seed, what ``fit_run`` returned, and its seconds."""
+
+    seed: int
+    value: dict
+    seconds: float
 
 
 EXPERIMENTS: dict[str, Experiment] = {}

@@ -71,10 +71,11 @@ Bad input raises :class:`verify.errors.InputError` with one line: a non-finite o
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -1091,3 +1092,31 @@ def positive_ncf_start(net: FeedForward, X: torch.Tensor, z: torch.Tensor, seed:
     if not value > 1e-12 * float(z.abs().sum()) * max(1.0, float(X.abs().max()) ** net.degree):
         return None
     return radius * u
+
+
+# ---------------------------------------------------------------------------------------------------------
+# integrations computed once per process
+# ---------------------------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+_RUNS: OrderedDict[tuple, object] = OrderedDict()
+CACHE_SIZE = 64  # integrations kept per process (each a few hundred steps of dense output)
+
+
+def memo(key: tuple, compute: Callable[[], T]) -> T:
+    """compute(), kept under ``key`` (least recently used dropped beyond CACHE_SIZE). A checker's mutants re-draw the
+    statement's instances and change only how the claim reads the measurements, never the integration: the integrations
+    of a start are computed once per process. Keys from :func:`flow_key`."""
+    if key in _RUNS:
+        _RUNS.move_to_end(key)
+        return _RUNS[key]  # type: ignore[return-value]
+    value = compute()
+    _RUNS[key] = value
+    while len(_RUNS) > CACHE_SIZE:
+        _RUNS.popitem(last=False)
+    return value
+
+
+def flow_key(kind: str, net: FeedForward, X: torch.Tensor, z: torch.Tensor, u0: torch.Tensor, *args: object) -> tuple:
+    """A cache key for an integration of the NCF flow of (net, X, z) from u0 (exact bytes of the arrays) with ``args``."""
+    return (kind, net, X.numpy().tobytes(), z.numpy().tobytes(), torch.as_tensor(u0).numpy().tobytes(), *args)

@@ -35,3 +35,12 @@ def ncf_and_grad(net: FeedForward, u: torch.Tensor, X: torch.Tensor, z: torch.Te
         H, pullback = net.output_and_pullback(u, X)
         z = _as_column(z)
         return (z * H).sum(dim=(-2, -1)), pullback(z.expand_as(H))
+
+
+def gradient_scale(net: FeedForward, X: torch.Tensor, z: torch.Tensor, u0: torch.Tensor, seed: int, samples: int = 16) -> float:
+    """G: the largest ‖∇N(v)‖ over the start's direction and ``samples`` random unit v (from seed), the size of N's gradient
+    on the unit sphere, the scale that flow thresholds are relative to (edc.lemma2's sign phase; 0 only when N ≡ 0 on
+    them)."""
+    V = torch.cat([(u0 / u0.norm())[None], net.random_unit(samples, torch.Generator().manual_seed(seed + 1))])
+    _, g = ncf_and_grad(net, V, X, z)
+    return float(g.norm(dim=1).max())

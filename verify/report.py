@@ -57,7 +57,7 @@ def new_run_id() -> str:
 
 def violation_figure(result: CheckResult, path: Path) -> None:
     """Violation against error floor per instance (deciding entry), with the decision boundary."""
-    from verify.plots import plt
+    from verify.plots import plt, save_figure
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
     tiny = 1e-18
@@ -79,9 +79,7 @@ def violation_figure(result: CheckResult, path: Path) -> None:
     ax.set_ylabel("normalised violation")
     ax.set_title(f"{result.id}: violation vs error floor")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 @dataclass

@@ -19,6 +19,7 @@ an interrupted sweep resumes where it stopped and a finished one is not recomput
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -29,6 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import InputError
+
+
+def run_seed(*parts: object) -> int:
+    """The seed of one run of a sweep, from the experiment's ``--seed`` and what names the run (target, n, run index …):
+    32 bits of SHA-256 of the parts joined by "/", the same on every machine and Python (``hash`` is salted)."""
+    return int.from_bytes(hashlib.sha256("/".join(map(str, parts)).encode()).digest()[:4], "little")
 
 
 @dataclass(frozen=True)

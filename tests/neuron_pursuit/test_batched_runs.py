@@ -4,9 +4,10 @@ Neuron Pursuit in lock step), in float64 and float32."""
 import numpy as np
 import pytest
 
-from theorems.neuron_pursuit.sample_complexity import PLANS, gd_cell, np_cell, np_runs_cell, run_seed
+from theorems.neuron_pursuit.sample_complexity import PLANS, gd_cell, np_cell, np_runs_cell
 from verify.errors import InputError
 from verify.pursuit import NeuronPursuitRegressor, pursue_in_lockstep
+from verify.sweep import run_seed
 
 
 def test_batched_runs_equal_separate_programs_in_float64_and_float32():

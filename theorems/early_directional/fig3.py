@@ -164,7 +164,7 @@ class Figure3(Experiment):
 
 def _draw(panel: Fig3Panel, path: Path, d: int) -> Path:
     """Heat maps of |W̄_1|, |W̄_2|, |w̄_3|ᵀ: the found point (top) and the theorem's W̄ (bottom)."""
-    from verify.plots import plt
+    from verify.plots import plt, save_figure
 
     rows = [("found by ascent", panel.found)] + ([("theorem's W̄ (same directions, exact b_1)", panel.built)] if panel.built else [])
     width = panel.found[1].shape[0]
@@ -179,7 +179,4 @@ def _draw(panel: Fig3Panel, path: Path, d: int) -> Path:
             fig.colorbar(im, ax=axes[r, c], fraction=0.046)
     fig.suptitle(f"σ = {panel.activation}: KKT point of (10), L = 3 (|weights|); max |found − built| = {panel.difference:.1e}",
                  fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

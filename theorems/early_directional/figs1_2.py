@@ -198,15 +198,12 @@ class Figures1And2(Experiment):
 
     @staticmethod
     def _curves(result: Figs12Result, path: Path) -> Path:
-        from verify.plots import plt
+        from verify.plots import plt, save_figure
 
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         draw_curves(axes[0], axes[1], result.curves, result.phase, "(1/n)Σ loss")
         fig.suptitle(f"edc Figure 1: squared-ReLU net from δ = {result.settings.delta:g}, GD step {result.settings.step:g}", fontsize=10)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=100)
 
     @staticmethod
     def _weights(result: Figs12Result, figure_dir: Path) -> Path:

@@ -824,7 +824,7 @@ def _bound_scatter(ax, p: SettingResult) -> None:
 
 
 def _figure(p: SettingResult, path: Path) -> Path:
-    from verify.plots import plt
+    from verify.plots import plt, save_figure
 
     if p.key == "circle":
         fig = plt.figure(figsize=(11, 6))
@@ -905,7 +905,4 @@ def _figure(p: SettingResult, path: Path) -> Path:
         _bound_scatter(axes[1, 0], p)
         _basins(axes[1, 1], p)
     fig.suptitle(f"edc.flows — {p.title}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

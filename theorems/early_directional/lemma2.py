@@ -26,10 +26,7 @@ for N(u*) = 0 and ∇N(u*) = 0 there. The integration of such a start (:func:`si
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -37,8 +34,20 @@ from hypothesis import strategies as st
 
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.evidence import at_least, at_most, relative
-from verify.flow import POTENTIAL, BlowUp, Flow, blow_up, blow_up_time_bound, integrate, ncf_flow, positive_ncf_start, two_tolerances
-from verify.ncf import ncf, ncf_and_grad
+from verify.flow import (
+    POTENTIAL,
+    BlowUp,
+    Flow,
+    blow_up,
+    blow_up_time_bound,
+    flow_key,
+    integrate,
+    memo,
+    ncf_flow,
+    positive_ncf_start,
+    two_tolerances,
+)
+from verify.ncf import gradient_scale, ncf, ncf_and_grad
 from verify.nets import DTYPE, EPS, FeedForward
 from verify.sphere import kkt_residual
 from verify.strategies import activations, datasets, ncf_problems, seeds
@@ -55,31 +64,7 @@ GROWN = 10.0  # N turned positive and ‖u‖ ≥ GROWN·‖u0‖ (N(u*) below t
 HORIZON = 1e9  # in units of the flow's own time scale ‖u0‖^{2−L}/G
 PHASE_STEPS = 1500  # accepted steps at most; beyond them the start is undecided
 OUTCOMES = ("positive", "rest", "origin", "open")
-T = TypeVar("T")
 WINDOW_POINTS = 65  # ‖u‖ on [0, t0] (N ≤ 0) at this many uniform times and half as many geometric ones (dense output)
-
-
-_RUNS: OrderedDict[tuple, object] = OrderedDict()
-CACHE_SIZE = 64  # integrations kept per process (each a few hundred steps of dense output)
-
-
-def memo(key: tuple, compute: Callable[[], T]) -> T:
-    """compute(), kept under ``key`` (least recently used dropped beyond CACHE_SIZE). A checker's mutants re-draw the
-    statement's instances and change only how the claim reads the measurements, never the integration: the integrations
-    of a start are computed once per process. Keys from :func:`flow_key`."""
-    if key in _RUNS:
-        _RUNS.move_to_end(key)
-        return _RUNS[key]  # type: ignore[return-value]
-    value = compute()
-    _RUNS[key] = value
-    while len(_RUNS) > CACHE_SIZE:
-        _RUNS.popitem(last=False)
-    return value
-
-
-def flow_key(kind: str, net: FeedForward, X: torch.Tensor, z: torch.Tensor, u0: torch.Tensor, *args: object) -> tuple:
-    """A cache key for an integration of the NCF flow of (net, X, z) from u0 (exact bytes of the arrays) with ``args``."""
-    return (kind, net, X.numpy().tobytes(), z.numpy().tobytes(), torch.as_tensor(u0).numpy().tobytes(), *args)
 
 
 def signed_ncf_start(net: FeedForward, X: torch.Tensor, z: torch.Tensor, seed: int, radius: float,
@@ -91,14 +76,6 @@ def signed_ncf_start(net: FeedForward, X: torch.Tensor, z: torch.Tensor, seed: i
         return u
     Ws = net.split(u)
     return net.flatten([*Ws[:-1], -Ws[-1]])
-
-
-def gradient_scale(net: FeedForward, X: torch.Tensor, z: torch.Tensor, u0: torch.Tensor, seed: int, samples: int = 16) -> float:
-    """G: the largest ‖∇N(v)‖ over the start's direction and ``samples`` random unit v (from seed), the size of N's gradient
-    on the unit sphere; the thresholds of :func:`sign_phase` are relative to it (0 only when N ≡ 0 on them)."""
-    V = torch.cat([(u0 / u0.norm())[None], net.random_unit(samples, torch.Generator().manual_seed(seed + 1))])
-    _, g = ncf_and_grad(net, V, X, z)
-    return float(g.norm(dim=1).max())
 
 
 @dataclass(frozen=True)

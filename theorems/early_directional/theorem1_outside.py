@@ -31,7 +31,7 @@ from verify.evidence import FittedOrder, fitted_order
 from verify.experiments import Experiment, ExperimentReport, check_scale, register_experiment
 from verify.flow import FlowStatus, integrate_batch, ncf_flow, positive_ncf_start
 from verify.nets import DTYPE, FeedForward
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.pursuit import loss_and_grad
 from verify.strategies import Dataset, NCFProblem
 from verify.tables import fmt, markdown_table
@@ -219,9 +219,7 @@ class Theorem1Outside(Experiment):
         ax.set_xlabel("δ")
         ax.set_ylabel("‖s(T) − u(T)‖")
         ax.set_title("edc Theorem 1 inside and outside its hypotheses")
-        fig.tight_layout()
-        fig.savefig(figure, dpi=110)
-        plt.close(fig)
+        save_figure(fig, figure, dpi=110)
 
         def order(o: FittedOrder) -> str:
             if not math.isfinite(o.slope):

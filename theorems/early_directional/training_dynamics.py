@@ -276,7 +276,7 @@ def draw_curves(ax_loss, ax_align, curves: TrainingCurves, p: PhaseEnd, label: s
 
 def draw_weights(path, mats: list[tuple[str, np.ndarray]], title: str):
     """Heat maps of |weights| normalised by their largest entry, one per (name, matrix)."""
-    from verify.plots import plt
+    from verify.plots import plt, save_figure
 
     fig, axes = plt.subplots(1, len(mats), figsize=(3.2 * len(mats), 3.4), squeeze=False)
     for ax, (name, W) in zip(axes[0], mats):
@@ -285,7 +285,4 @@ def draw_weights(path, mats: list[tuple[str, np.ndarray]], title: str):
         ax.set_title(name, fontsize=8)
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

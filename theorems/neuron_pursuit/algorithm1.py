@@ -45,7 +45,7 @@ from theorems.neuron_pursuit.diagonal import (
 )
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, register
 from verify.nets import EPS
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.strategies import DEFAULT_FAMILIES
 from verify.tables import fmt, markdown_table
 
@@ -371,10 +371,8 @@ class NeuronPursuitAlgorithm(Checker):
         ax.set_ylabel("training loss")
         ax.set_title("np.algorithm1: loss at each stage of each NP iteration")
         ax.legend(fontsize=6)
-        fig.tight_layout()
         path = Path(figure_dir) / "np.algorithm1-descent.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        save_figure(fig, path, dpi=110)
 
         flips = [m for m in measured if m["omp_sign_flip"]]
         lines += ["", "## Instances where OMP's path flips a sign", "",

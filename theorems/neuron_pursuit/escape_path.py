@@ -37,8 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from theorems.early_directional.lemma2 import flow_key, memo
-from verify.flow import FlowStatus, blow_up, integrate_batch, loss_flow, ncf_flow, positive_ncf_start
+from verify.flow import FlowStatus, blow_up, flow_key, integrate_batch, loss_flow, memo, ncf_flow, positive_ncf_start
 from verify.kkt import ascent_directions, certify_kkt
 from verify.ncf import ncf
 from verify.nets import DTYPE, EPS, FeedForward

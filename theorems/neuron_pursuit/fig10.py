@@ -16,7 +16,6 @@ outside ω = 0.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +25,9 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from verify import pursuit
-from verify.experiments import ExperimentReport, Outcome, SweepExperiment, check_scale, register_experiment, sweep_path
+from verify.experiments import ExperimentReport, Outcome, SweepExperiment, check_scale, register_experiment
 from verify.pursuit import NeuronPursuitRegressor, classification_error
-from verify.sweep import SERIAL, Cluster, run_sweep
+from verify.sweep import SERIAL, Cluster
 from verify.tables import fmt, markdown_table
 
 PAPER_ITERATIONS = 35
@@ -77,10 +76,6 @@ def modular_addition(modulus: int, n_train: int, seed: int) -> tuple[np.ndarray,
     Y = eye[(a + b) % modulus]
     order = np.random.default_rng(seed).permutation(modulus**2)
     return X[order[:n_train]], Y[order[:n_train]], X[order[n_train:]], Y[order[n_train:]]
-
-
-def run_seed(seed: int, run: int) -> int:
-    return int.from_bytes(hashlib.sha256(f"np.fig10/{seed}/{run}".encode()).digest()[:4], "little")
 
 
 @dataclass(frozen=True)
@@ -186,26 +181,18 @@ class Fig10(SweepExperiment):
 
     def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> ModAddResult:
         plan = PLANS[check_scale(scale)]
-        dev = getattr(device, "type", str(device))
-        seeds = [run_seed(seed, r) for r in range(plan.runs)]
-        cells = {f"run={r}": (plan, s, dev, dtype) for r, s in enumerate(seeds)}
-        done = run_sweep(fit_run, cells, sweep_path(self.name, scale, seed, (plan, dtype, dev), CELL_CODE), cluster,
-                         description=f"{self.name} runs")
         runs = []
-        for r, s in enumerate(seeds):
-            rec = done[f"run={r}"]
-            if not rec["ok"]:
-                raise RuntimeError(f"{self.name} run {r} raised: {rec['error']}")
-            v = rec["value"]
+        for rec in self.sweep_runs(fit_run, CELL_CODE, plan, scale, seed, getattr(device, "type", str(device)), cluster, dtype):
+            v = rec.value
             W1, W2 = np.array(v["W1"]), np.array(v["W2"])
             M = plan.modulus
             spectra = {"a": spectrum(W1[:, :M]), "b": spectrum(W1[:, M:2 * M]), "out": spectrum(W2.T)}
-            runs.append(ModAddRun(s, v["iterations"], v["width"], v["stop"], v["train_error"], v["test_error"], v["train_errors"],
-                                  W1, W2, spectra, rec["seconds"]))
+            runs.append(ModAddRun(rec.seed, v["iterations"], v["width"], v["stop"], v["train_error"], v["test_error"],
+                                  v["train_errors"], W1, W2, spectra, rec.seconds))
         return ModAddResult(scale, plan, runs, cluster.describe(), dtype, paper_core_hours(plan, runs))
 
     def report(self, result: ModAddResult, figure_dir: Path) -> ExperimentReport:
-        from verify.plots import plt
+        from verify.plots import plt, save_figure
 
         runs, paper_scale, ci = result.runs, result.plan.modulus == 59, result.scale == "ci"
 
@@ -240,10 +227,8 @@ class Fig10(SweepExperiment):
                 ax.set_xlabel("frequency")
                 ax.set_ylabel("neuron")
             fig.suptitle(f"np.fig10 run {i} (M = {M}, scale {result.scale})", fontsize=9)
-            fig.tight_layout()
             path = figure_dir / f"np_fig10_run{i}.png"
-            fig.savefig(path, dpi=90)
-            plt.close(fig)
+            save_figure(fig, path, dpi=90)
             figures.append(path)
         markdown = "\n".join([
             "## This run", "", f"`{result.scale}`: {result.plan.describe()}; runs on {result.cluster}, {result.dtype}. The `paper` "

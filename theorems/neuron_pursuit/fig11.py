@@ -17,7 +17,6 @@ have small weights.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +25,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from verify import pursuit
-from verify.experiments import ExperimentReport, Outcome, SweepExperiment, check_scale, register_experiment, sweep_path
+from verify.experiments import ExperimentReport, Outcome, SweepExperiment, check_scale, register_experiment
 from verify.pursuit import NeuronPursuitRegressor
-from verify.sweep import SERIAL, Cluster, run_sweep
+from verify.sweep import SERIAL, Cluster
 from verify.tables import fmt, markdown_table
 
 BITS, LENGTH = 4, 16
@@ -63,10 +62,11 @@ class PVRPlan:
 PLANS = {
     "ci": PVRPlan(n=300, runs=1, restarts=2, ascent_steps_first=60, ascent_steps=50, gd_steps=200, gd_step_size=0.05,
                   halving_every=100, max_iter=3),
-    # dev: 2,000 samples (not 100,000), R = 4, PGA cut 12×/10×, GD 4,000 steps of 0.05 (÷ 125 steps, × 10 step) per
-    # iteration (a first plan with 4,000 samples and 10,000 steps took over half an hour per run on one core)
-    "dev": PVRPlan(n=2_000, runs=3, restarts=4, ascent_steps_first=500, ascent_steps=500, gd_steps=4_000, gd_step_size=0.05,
-                   halving_every=500, max_iter=50),
+    # dev: 2,000 samples (not 100,000), R = 4, PGA cut 12×/10×, GD 2,500 steps of 0.05 (÷ 200 steps, × 10 step) per
+    # iteration, 45 iterations (past the paper's ~42). Earlier plans took over half an hour per run on one core
+    # (4,000 samples, 10,000 steps) and 21 minutes (2,000 samples, 4,000 steps, 50 iterations)
+    "dev": PVRPlan(n=2_000, runs=3, restarts=4, ascent_steps_first=500, ascent_steps=500, gd_steps=2_500, gd_step_size=0.05,
+                   halving_every=500, max_iter=45),
     "paper": PVRPlan(n=100_000, runs=3, restarts=10, ascent_steps_first=6000, ascent_steps=5000, gd_steps=500_000,
                      gd_step_size=0.005, halving_every=50_000, max_iter=80),
 }
@@ -80,10 +80,6 @@ def pvr(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(n)
     y = x[rows, ptr] * x[rows, (ptr + 1) % LENGTH]
     return np.hstack([code, np.ones((n, 1)), x]), y
-
-
-def run_seed(seed: int, run: int) -> int:
-    return int.from_bytes(hashlib.sha256(f"np.fig11/{seed}/{run}".encode()).digest()[:4], "little")
 
 
 def fit_run(plan: PVRPlan, seed: int, device: str, dtype: str) -> dict:
@@ -186,23 +182,15 @@ class Fig11(SweepExperiment):
 
     def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> PVRResult:
         plan = PLANS[check_scale(scale)]
-        dev = getattr(device, "type", str(device))
-        seeds = [run_seed(seed, r) for r in range(plan.runs)]
-        cells = {f"run={r}": (plan, s, dev, dtype) for r, s in enumerate(seeds)}
-        done = run_sweep(fit_run, cells, sweep_path(self.name, scale, seed, (plan, dtype, dev), CELL_CODE), cluster,
-                         description=f"{self.name} runs")
         runs = []
-        for r, s in enumerate(seeds):
-            rec = done[f"run={r}"]
-            if not rec["ok"]:
-                raise RuntimeError(f"{self.name} run {r} raised: {rec['error']}")
-            v = rec["value"]
-            runs.append(PVRRun(s, v["iterations"], tuple(v["widths"]), v["stop"], v["train_error"], v["test_error"],
-                               v["train_errors"], [np.array(W) for W in v["weights"]], rec["seconds"]))
+        for rec in self.sweep_runs(fit_run, CELL_CODE, plan, scale, seed, getattr(device, "type", str(device)), cluster, dtype):
+            v = rec.value
+            runs.append(PVRRun(rec.seed, v["iterations"], tuple(v["widths"]), v["stop"], v["train_error"], v["test_error"],
+                               v["train_errors"], [np.array(W) for W in v["weights"]], rec.seconds))
         return PVRResult(scale, plan, runs, cluster.describe(), dtype, paper_core_hours(plan, runs))
 
     def report(self, result: PVRResult, figure_dir: Path) -> ExperimentReport:
-        from verify.plots import plt
+        from verify.plots import plt, save_figure
 
         runs, ci, paper = result.runs, result.scale == "ci", result.scale == "paper"
         note = "scale ci: a budget of seconds, not decided" if ci else ("" if paper else f"at scale {result.scale}")
@@ -241,10 +229,8 @@ class Fig11(SweepExperiment):
             ax.set_xlabel("input coordinate (p_code | 1 | x)")
             ax.set_ylabel("first-layer neuron (order added)")
             ax.set_title(f"np.fig11 run {i}: |W₁| (scale {result.scale})", fontsize=8)
-            fig.tight_layout()
             path = figure_dir / f"np_fig11_run{i}.png"
-            fig.savefig(path, dpi=90)
-            plt.close(fig)
+            save_figure(fig, path, dpi=90)
             figures.append(path)
         markdown = "\n".join([
             "## This run", "", f"`{result.scale}`: {result.plan.describe()}; runs on {result.cluster}, {result.dtype}. The `paper` "

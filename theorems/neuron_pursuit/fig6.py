@@ -40,7 +40,7 @@ from verify import pursuit
 from verify.experiments import ExperimentReport, Outcome, SweepExperiment, register_experiment, sweep_path
 from verify.kkt import constrained_ncf_max
 from verify.nets import Activation, FeedForward
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.sweep import SERIAL, Cluster, run_sweep
 from verify.tables import fmt, markdown_table
 
@@ -365,8 +365,7 @@ def _no_iteration_figure(result: Fig6Result, path: Path) -> None:
     ax.text(0.5, 0.5, f"NP completed no iteration:\n{result.cases[0].run.estimator.stop_reason_[:90]}…", ha="center",
             va="center", fontsize=8)
     ax.axis("off")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110, tight=False)
 
 
 def _loss_figure(result: Fig6Result, path: Path) -> None:
@@ -382,9 +381,7 @@ def _loss_figure(result: Fig6Result, path: Path) -> None:
     ax.set_xlabel("gradient-descent step (all NP iterations, concatenated)")
     ax.set_ylabel("training loss ‖y − H‖²/n")
     ax.set_title("Neuron Pursuit on the Fig. 6 task: loss per GD step (dashed: neuron additions)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def _architecture_figure(result: Fig6Result, path: Path) -> None:
@@ -410,9 +407,7 @@ def _architecture_figure(result: Fig6Result, path: Path) -> None:
         ax.set_xticks(range(len(widths)), ["x₁…x₈", *[f"layer {i}" for i in range(1, len(widths) - 1)], "out"], fontsize=7)
         ax.set_yticks([])
     fig.suptitle("architecture after each NP iteration (dashed: neurons added in it; line width ∝ |weight|, red > 0)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def _function_figure(result: Fig6Result, path: Path) -> None:
@@ -425,6 +420,4 @@ def _function_figure(result: Fig6Result, path: Path) -> None:
         ax.set_title(f"after iteration {h['iteration']} (max |learned − f| over the cube = {fmt(gap, 2)})", fontsize=8)
         ax.legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("vertex of {±1}^20, lexicographic from (1,…,1), (1,…,1,−1) to (−1,…,−1)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)

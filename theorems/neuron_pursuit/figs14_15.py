@@ -37,7 +37,7 @@ from theorems.neuron_pursuit.saddle_dynamics import (
 )
 from verify.experiments import Experiment, ExperimentReport, Outcome, check_scale, register_experiment
 from verify.nets import DTYPE, Activation, FeedForward, single_threaded
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.saddle import SaddleExpansion, SaddlePartition
 from verify.sphere import sphere_ascent
 from verify.tables import fmt, markdown_table
@@ -293,6 +293,4 @@ def _figure(case: ZeroNCFCase, path: Path) -> None:
     ax.set_title("(d) cos_KKT", fontsize=9)
     for row, (title, k) in enumerate((("(e) w_z at init", 0), (f"(f) w_z at {case.iterations[case.end]}", case.end)), start=1):
         weight_panels([fig.add_subplot(grid[row, c]) for c in range(3)], partition, case.params[k], title, z_only=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    save_figure(fig, path, dpi=80)

@@ -46,7 +46,7 @@ from theorems.neuron_pursuit.saddle_dynamics import (
 from verify.experiments import Experiment, ExperimentReport, Outcome, check_scale, register_experiment
 from verify.flow import blow_up, gradient_flow
 from verify.nets import DTYPE, Activation, FeedForward, single_threaded
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.pursuit import loss_and_grad
 from verify.saddle import SaddleExpansion, SaddlePartition
 from verify.tables import fmt, markdown_table
@@ -435,14 +435,11 @@ def _figure(case: Case, partition: SaddlePartition, path: Path) -> list[Path]:
             continue
         axes = [fig.add_subplot(grid[row, c]) for c in range(3)]
         weight_panels(axes, partition, case.params[k], title, z_only=z_only)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    save_figure(fig, path, dpi=80)
     paths = [path]
     if ph.second is not None:  # Figures 3–4 (b): all weights at i2
         fig, axes = plt.subplots(1, 3, figsize=(12, 3))
         weight_panels(axes, partition, case.params[ph.second], f"σ = {case.name}, i2 = {case.iterations[ph.second]}", z_only=False)
         paths.append(path.with_name(path.stem + "-i2.png"))
-        fig.savefig(paths[-1], dpi=80, bbox_inches="tight")
-        plt.close(fig)
+        save_figure(fig, paths[-1], dpi=80, bbox_inches="tight", tight=False)
     return paths

@@ -38,18 +38,15 @@ from hypothesis import strategies as st
 from theorems.early_directional.lemma2 import (
     ORIGIN,
     SignPhase,
-    flow_key,
-    gradient_scale,
-    memo,
     sign_phase,
     signed_ncf_start,
 )
 from verify.activations import Activation
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.evidence import at_least, relative
-from verify.flow import blow_up, blow_up_time_bound, direction_flow, integrate, ncf_flow, two_tolerances
+from verify.flow import blow_up, blow_up_time_bound, direction_flow, flow_key, integrate, memo, ncf_flow, two_tolerances
 from verify.kkt import certify_kkt, kkt_points
-from verify.ncf import ncf, ncf_and_grad
+from verify.ncf import gradient_scale, ncf, ncf_and_grad
 from verify.nets import DTYPE, EPS, FeedForward
 from verify.sphere import kkt_residual
 from verify.strategies import TARGETS, activations, datasets, ncf_problems, seeds

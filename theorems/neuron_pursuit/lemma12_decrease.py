@@ -19,7 +19,7 @@ import torch
 from verify.experiments import Experiment, ExperimentReport, Outcome, register_experiment
 from verify.kkt import kkt_points
 from verify.nets import DTYPE, Activation, FeedForward
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.pursuit import squared_loss
 from verify.tables import fmt, markdown_table
 
@@ -109,9 +109,7 @@ class Lemma12Decrease(Experiment):
         ax.set_ylabel("L(0) − L(δŴ)")
         ax.set_title("np Lemma 12: decrease (dotted: 2δ^p̂ζ − δ^{2p̂}‖H‖²)")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(figure, dpi=110)
-        plt.close(fig)
+        save_figure(fig, figure, dpi=110)
         table = markdown_table(["network", "p̂", "KKT residual of Ŵ", "ζ", "‖H(X;Ŵ)‖²", "max |measured − identity| / ‖y‖²",
                                 "min decrease / ‖y‖² for δ^p̂ <= ζ/‖H‖²"],
                                [[c.label, c.degree, fmt(c.kkt_residual, 2), fmt(c.zeta, 4), fmt(c.h2, 4), fmt(c.identity_defect, 2),

@@ -17,7 +17,7 @@ import torch
 from theorems.neuron_pursuit.neuron_addition import NeuronAddition, TrainedNetwork, local_orders, study_neuron_addition
 from verify.experiments import Experiment, ExperimentReport, Outcome, register_experiment
 from verify.nets import Activation, FeedForward
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.strategies import Dataset
 from verify.tables import fmt, markdown_table
 
@@ -95,9 +95,7 @@ class Lemma13Outside(Experiment):
         ax.set_ylabel("L(W̄) − L(Ŵ(δ))")
         ax.set_title("np Lemma 13: decrease vs δ (lines: 2ζδ^{p+1})")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(figure, dpi=110)
-        plt.close(fig)
+        save_figure(fig, figure, dpi=110)
 
         header = ["σ", "α", "p", "inside the hypotheses", "l*", "ζ", "resolved δ", "L(Ŵ(δ)) < L(W̄) at the 3 smallest δ",
                   "last local slope (p+1)", "D/(ζδ^{p+1}) (2)", "smallest δ"]

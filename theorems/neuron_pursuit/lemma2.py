@@ -30,7 +30,6 @@ import torch
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
-from theorems.early_directional.lemma2 import flow_key, memo
 from theorems.early_directional.theorem1 import vanishing_start
 from theorems.two_homogeneous.theorem5_1 import ncf_limit
 from verify.activations import Activation
@@ -39,8 +38,10 @@ from verify.evidence import at_least, at_most, fitted_order, order_at_least
 from verify.flow import (
     FlowStatus,
     blow_up,
+    flow_key,
     integrate_batch,
     loss_flow,
+    memo,
     ncf_flow,
     positive_ncf_start,
     rescaled_start,

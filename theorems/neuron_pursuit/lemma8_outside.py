@@ -17,7 +17,7 @@ import numpy as np
 
 from theorems.neuron_pursuit.saddle_expansion import OrderFit, directions, outside_problem, remainder_fits
 from verify.experiments import Experiment, ExperimentReport, register_experiment
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.tables import fmt, markdown_table
 
 #: (α values, p values) per scale; p = 4 (dev, paper) is inside the hypotheses, a contrast
@@ -154,6 +154,4 @@ def _figure(result: Lemma8OutsideResult, path: Path) -> None:
         ax.grid(True, which="both", lw=0.3)
     axes[0].set_ylabel("remainder")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)

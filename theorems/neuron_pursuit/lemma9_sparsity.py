@@ -20,7 +20,7 @@ from theorems.neuron_pursuit.lemma9 import SaddleKKTBalance
 from theorems.neuron_pursuit.sparse_saddle import SaddleProblem
 from verify.experiments import Experiment, ExperimentReport, Outcome, register_experiment
 from verify.nets import DTYPE, Activation, FeedForward
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.saddle import SaddleExpansion
 from verify.strategies import Dataset
 from verify.tables import fmt, markdown_table
@@ -170,5 +170,4 @@ def _figure(result: SparsityResult, path: Path) -> None:
                 ax.set_xticks([])
                 ax.set_yticks([])
             fig.colorbar(im, ax=list(axes[2 * row + k]), fraction=0.02)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path, dpi=90, bbox_inches="tight", tight=False)

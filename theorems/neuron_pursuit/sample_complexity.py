@@ -9,7 +9,7 @@ For every target (:mod:`theorems.neuron_pursuit.sparse_targets`), training-set s
   with the target's three learning rates in ONE tensor program (the same data and initial point for each), and
   reports the learning rate of lowest test error (§C.1.1).
 
-A run's data (train and test) and random choices come from its own seed, :func:`run_seed` (the experiment's seed,
+A run's data (train and test) and random choices come from its own seed, :func:`verify.sweep.run_seed` (the experiment's seed,
 the target, n, r), so a cell computes the same thing wherever it runs; only these configurations travel to the
 workers. Each point of a figure is the mean over runs (the paper: 20 runs). On a GPU (``batch_runs``) one cell
 holds every run of a grid point: the GD baseline's runs with different data are rows of one batched program (X of
@@ -21,7 +21,6 @@ Relative errors are ‖f(X) − f̂(X)‖/‖f(X)‖ (digest §4, metrics); "fit
 
 from __future__ import annotations
 
-import hashlib
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from theorems.neuron_pursuit.sparse_targets import DIM, TARGETS, SparseTarget
 from verify.experiments import ExperimentReport
 from verify.nets import Activation, FeedForward, resolve_device
 from verify.pursuit import NeuronPursuitRegressor, gradient_descent, loss_scale, pursue_in_lockstep, relative_error, torch_dtype
-from verify.sweep import SERIAL, Cluster
+from verify.sweep import SERIAL, Cluster, run_seed
 
 FIT = 1e-3  # "fits the training data": relative training error below this (np §5.2.1 stop rule)
 TEST_SUCCESS = 5e-3  # §C.1.1's reporting rule: a step size "succeeds" at a test error below this
@@ -67,11 +66,6 @@ class SweepPlan:
                 f"rates {', '.join(f'{s * self.gd_step_factor:g}' for s in target.gd_step_sizes)}, at most {self.gd_max_steps:,} steps")
 
 
-def run_seed(seed: int, target: str, n: int, run: int) -> int:
-    """The seed of run ``run`` of grid point (target, n): its data, test set, initial point and NP restarts."""
-    return int.from_bytes(hashlib.sha256(f"{seed}/{target}/{n}/{run}".encode()).digest()[:4], "little")
-
-
 def task(target: SparseTarget, n: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(X, y, X_test, y_test) of one run: n training and n_test fresh test samples from the run's seed."""
     rng = np.random.default_rng(seed)
@@ -95,11 +89,12 @@ def np_estimator(target: SparseTarget, plan: SweepPlan, step_size: float, seed: 
 
 
 def np_record(est: NeuronPursuitRegressor, X_test: np.ndarray, y_test: np.ndarray) -> dict:
-    """What a cell keeps of a fit: train/test error, iterations, widths, why it stopped, per-iteration errors and layers."""
+    """What a cell keeps of a fit: train/test error, iterations, widths, why it stopped, and per iteration the training
+    error, the layer that grew and the gradient-descent steps taken (the cost model of :func:`paper_cost`)."""
     test = relative_error(torch.as_tensor(est.predict(X_test), dtype=torch.float64), torch.as_tensor(y_test))
     return dict(train_error=est.train_error_, test_error=test, iterations=est.n_iter_, widths=list(est.hidden_widths_),
                 stop=est.stop_reason_, train_errors=[h["train_error"] for h in est.history_],
-                layers=[h["layer"] for h in est.history_])
+                layers=[h["layer"] for h in est.history_], gd_steps=[h["gd_steps"] for h in est.history_])
 
 
 def np_cell(target_name: str, n: int, seed: int, step_size: float, plan: SweepPlan, device: str, dtype: str) -> dict:
@@ -357,10 +352,11 @@ def similar(a: int | None, b: int | None) -> bool | None:
 @dataclass(frozen=True)
 class PaperCost:
     """What the `paper` plan would cost on this machine, extrapolated from this run's cells: the measured seconds per
-    (GD step × run × training sample) of NP's cells and of the GD baseline's, times the paper's steps, runs and samples
-    with no early stop (NP: 31 iterations of 70,000 or 100,000 steps; GD: 3·10⁶ steps at 3 rates). NP's ascents are
-    counted at this run's share of NP's time, and the cost per step at a fixed width (NP's nets grow, GD's are 50
-    wide): an estimate of the order of magnitude, not a measurement."""
+    (GD step taken × run × training sample) of NP's cells (the steps each iteration's descent recorded) and of the GD
+    baseline's, times the paper's steps, runs and samples with no early stop (NP: 31 iterations of 70,000 or 100,000
+    steps; GD: 3·10⁶ steps at 3 rates) — an upper bound on the steps. NP's ascents are counted at this run's share of
+    NP's time, and the cost per step at a fixed width (NP's nets grow, GD's are 50 wide): an estimate of the order of
+    magnitude, not a measurement."""
 
     np_core_hours: float
     gd_core_hours: float
@@ -374,11 +370,10 @@ def paper_cost(targets: tuple[str, ...], plan: SweepPlan, done: dict[str, dict])
         if not rec["ok"]:
             continue
         n = int(key.split("/n=")[1].split("/")[0])
-        target = TARGETS[key.split("/")[1]]
         if key.startswith("np/"):
             runs = rec["value"]["runs"] if "runs" in rec["value"] else [rec["value"]]
             np_s += rec["seconds"]
-            np_work += sum(r["iterations"] for r in runs) * int(target.np_gd_steps / plan.np_steps_divisor) * n
+            np_work += sum(sum(r["gd_steps"]) for r in runs) * n
         else:
             v = rec["value"]
             gd_s += rec["seconds"]
@@ -467,7 +462,7 @@ def figure_sweep(name: str, targets: tuple[str, ...], plan: SweepPlan, scale: st
 
 def plot_curves(result: FigureResult, name: str, figure_dir) -> list:
     """Per target: relative train/test error against n (NP and GD), and NP's iterations against n (the paper's layout)."""
-    from verify.plots import plt
+    from verify.plots import plt, save_figure
 
     paths = []
     for c in result.curves:
@@ -485,10 +480,8 @@ def plot_curves(result: FigureResult, name: str, figure_dir) -> list:
         bottom.set_ylabel("NP iterations")
         bottom.set_xlabel("training samples n")
         bottom.set_xscale("log", base=2)
-        fig.tight_layout()
         path = figure_dir / f"{name.replace('.', '_')}_{c.target}.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path, dpi=90)
         paths.append(path)
     return paths
 

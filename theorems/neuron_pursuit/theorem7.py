@@ -32,7 +32,6 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from theorems.early_directional.lemma2 import gradient_scale, memo
 from theorems.neuron_pursuit.h1_ncf import certify, value_and_grad
 from theorems.neuron_pursuit.lemma2 import first_aligned_time
 from theorems.neuron_pursuit.lojasiewicz_saddle import (
@@ -43,8 +42,8 @@ from theorems.neuron_pursuit.lojasiewicz_saddle import (
 )
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
 from verify.evidence import FittedOrder, at_least, at_most, fitted_order
-from verify.flow import FlowStatus, blow_up, integrate, integrate_batch, positive_ncf_start, two_tolerances
-from verify.ncf import ncf
+from verify.flow import FlowStatus, blow_up, integrate, integrate_batch, memo, positive_ncf_start, two_tolerances
+from verify.ncf import gradient_scale, ncf
 from verify.nets import DTYPE
 from verify.strategies import seeds
 from verify.symbolic import is_zero

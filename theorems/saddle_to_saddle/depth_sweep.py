@@ -21,7 +21,7 @@ from theorems.saddle_to_saddle.circle import example1_data
 from theorems.saddle_to_saddle.escape import depth_sweep
 from verify.experiments import Experiment, ExperimentReport, Outcome, check_scale, register_experiment
 from verify.nets import EPS, resolve_device, single_threaded
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.tables import fmt, markdown_table
 
 S1, S2 = float(np.sqrt(2) - 1), 0.5
@@ -151,8 +151,6 @@ class DepthSweep(Experiment):
         ax.set_xticks(list(s.depths))
         ax.set_title(f"Example 1 data: warm-started s*(L), {len(result.speeds)} sweeps (scale {result.scale})")
         ax.legend(fontsize=7, loc="lower right")
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        save_figure(fig, path, dpi=110)
         return ExperimentReport(markdown, [path], outcomes,
                                 {"depths": list(s.depths), "speeds": result.speeds.tolist(), "nondecreasing": result.nondecreasing})

@@ -21,7 +21,7 @@ from theorems.saddle_to_saddle.circle import example1_data
 from theorems.saddle_to_saddle.escape import numerical_rank, projected_gradient_descent, relu_mlp
 from verify.experiments import Experiment, ExperimentReport, Outcome, check_scale, register_experiment
 from verify.nets import DTYPE, resolve_device, single_threaded
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.tables import fmt, markdown_table
 
 S1 = math.sqrt(2) - 1  # the best rank-one speed (s2s.example1 decides it)
@@ -244,10 +244,7 @@ class Figure2(Experiment):
         ax.set_xlabel("hidden width n1 = n2")
         ax.set_ylabel("fraction of runs with speed > √2 − 1")
         ax.set_title(f"success fraction ({result.settings.runs_per_width} runs/width, scale {result.scale})")
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=110)
 
     def _figure6(self, result: Fig2Result, path: Path) -> Path:
         n = len(result.runs)
@@ -265,7 +262,4 @@ class Figure2(Experiment):
             ax.axis("off")
         fig.supxlabel("PGD step")
         fig.supylabel("speed −L0 on ‖θ‖² = 3")
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=100)

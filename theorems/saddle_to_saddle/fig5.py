@@ -18,7 +18,7 @@ import numpy as np
 from theorems.saddle_to_saddle.circle import example1_data, one_neuron_speed
 from verify.experiments import Experiment, ExperimentReport, Outcome, check_scale, register_experiment
 from verify.nets import EPS
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.tables import fmt, markdown_table
 
 S1 = math.sqrt(2) - 1
@@ -110,8 +110,6 @@ class Figure5(Experiment):
         ax.set_ylim(0, 0.6)
         ax.set_title("Example 1: rank-one escape speed (App. C.1, Figure 5)")
         ax.legend(fontsize=7, loc="upper center", ncol=3)
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        save_figure(fig, path, dpi=110)
         return ExperimentReport(markdown, [path], outcomes, {"grid_max": result.grid_max, "resolution": result.resolution,
                                                               "max_difference": result.max_difference})

@@ -35,7 +35,7 @@ from verify.activations import Activation
 from verify.experiments import Experiment, ExperimentReport, check_scale, register_experiment
 from verify.flow import integrate_batch, loss_flow, ncf_flow, rescaled_start, rescaled_training_flow
 from verify.nets import DTYPE, FeedForward
-from verify.plots import plt
+from verify.plots import plt, save_figure
 from verify.tables import fmt, markdown_table
 
 ABS = Activation(-1.0, 1)  # σ(s) = max(s, −s) = |s|
@@ -199,9 +199,7 @@ class Corollary541Outside(Experiment):
             ax.set_xlabel("t")
         np.atleast_1d(axes)[0].set_ylabel("block angle atan2(b, a) (degrees)")
         np.atleast_1d(axes)[-1].legend(fontsize=6)
-        fig.tight_layout()
-        fig.savefig(figure, dpi=110)
-        plt.close(fig)
+        save_figure(fig, figure, dpi=110)
 
         blocks = markdown_table(
             ["block", "kind", "start (a, b)", "Lemma E.2 case (0: branching)",

@@ -381,7 +381,7 @@ class Figures1_3_4(Experiment):
 
     @staticmethod
     def _fig1(result: Fig134Result, path: Path) -> Path:
-        from verify.plots import plt
+        from verify.plots import plt, save_figure
 
         its = np.maximum(result.iterations, 1)
         fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
@@ -401,10 +401,7 @@ class Figures1_3_4(Experiment):
         b.set_ylabel("atan2(u_2i, u_1i) (degrees)")
         b.set_title("(b) neuron angles; red: at the end of the phase", fontsize=9)
         fig.suptitle("dc2 Figure 1: 20 squared-ReLU neurons from δ = 1e-5", fontsize=10)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=100)
 
     @staticmethod
     def _angles_over_ncf(fig, ncf: CircleNCF, neurons: NeuronPaths, iterations: np.ndarray, label: str):
@@ -425,17 +422,15 @@ class Figures1_3_4(Experiment):
         bottom.set_ylabel("iteration")
 
     def _fig3(self, result: Fig134Result, path: Path) -> Path:
-        from verify.plots import plt
+        from verify.plots import plt, save_figure
 
         fig = plt.figure(figsize=(8, 6))
         self._angles_over_ncf(fig, result.ncf, result.fig1_neurons, result.iterations, "N(θ)")
         fig.suptitle("dc2 Figure 3: per-neuron NCF on the circle (★ local maxima) and the neuron angles", fontsize=10)
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=100, tight=False)
 
     def _fig4(self, result: Fig134Result, path: Path) -> Path:
-        from verify.plots import plt
+        from verify.plots import plt, save_figure
 
         fig = plt.figure(figsize=(13, 5))
         left, right = fig.subfigures(1, 2, width_ratios=(1, 1.2))
@@ -453,6 +448,4 @@ class Figures1_3_4(Experiment):
         self._angles_over_ncf(right, result.residual_ncf, result.fig4_neurons, result.iterations, "N_ȳ(θ)")
         right.suptitle("dc2 Figure 4 (b): the 10 small neurons over the residual NCF (grey: flat arcs)", fontsize=9)
         left.suptitle("dc2 Figure 4 (a): near the D.3 saddle", fontsize=9)
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        return path
+        return save_figure(fig, path, dpi=100, tight=False)

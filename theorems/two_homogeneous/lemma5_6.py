@@ -124,6 +124,20 @@ def network(U: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
     return SIGMA(U @ X.T).sum(-2)
 
 
+def saddle(instance: SaddleInstance, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The lemma's point on ``instance``: inputs X, labels y = a·max(0, x1)² + b·max(0, −x1)² and neurons U (width × 2),
+    the K kept ones ū_i = s√π_i(1, 0) with s² = Σy_jm_j/Σm_j² (m_j = max(0, x_1j)², the least-squares scale) times
+    ``scale`` (1 at the saddle), the others 0."""
+    X = torch.as_tensor(instance.inputs_array(), dtype=DTYPE)
+    x1 = X[:, 0]
+    y = instance.a * x1.clamp_min(0) ** 2 + instance.b * (-x1).clamp_min(0) ** 2
+    mk = x1.clamp_min(0) ** 2
+    s = scale * math.sqrt(float(y @ mk) / float(mk @ mk))
+    U = torch.zeros(instance.width, 2, dtype=DTYPE)
+    U[:instance.kept, 0] = s * torch.as_tensor(np.sqrt(instance.split_weights()), dtype=DTYPE)
+    return X, y, U
+
+
 def residual_ncf(theta: torch.Tensor, X: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
     """N_ȳ(θ) = ȳᵀH_z(X; (cos θ, sin θ)) for one zero-block neuron, batched over θ."""
     return network(torch.stack([theta.cos(), theta.sin()], -1)[..., None, :], X) @ residual
@@ -209,15 +223,10 @@ class SaddleStationarity(Checker):
         return st.one_of(st.just(D3), saddle_instances())
 
     def claim(self, instance: SaddleInstance, ctx: Context) -> Evidence:
-        X = torch.as_tensor(instance.inputs_array(), dtype=DTYPE)
-        x1 = X[:, 0]
+        X, y, U = saddle(instance, self.saddle_scale)
+        x1, mk = X[:, 0], X[:, 0].clamp_min(0) ** 2
         a, b, K, m, n = instance.a, instance.b, instance.kept, instance.width, instance.n
         c = LOSSES[instance.loss](n)
-        y = a * x1.clamp_min(0) ** 2 + b * (-x1).clamp_min(0) ** 2
-        mk = x1.clamp_min(0) ** 2
-        s = self.saddle_scale * math.sqrt(float(y @ mk) / float(mk @ mk))
-        U = torch.zeros(m, 2, dtype=DTYPE)
-        U[:K, 0] = s * torch.as_tensor(np.sqrt(instance.split_weights()), dtype=DTYPE)
 
         def loss(W: torch.Tensor) -> torch.Tensor:
             return c * ((network(W, X) - y) ** 2).sum(-1)

@@ -41,7 +41,7 @@ import torch
 from hypothesis import strategies as st
 
 from theorems.two_homogeneous.beta import squared_beta_bracket
-from theorems.two_homogeneous.lemma5_6 import D3, INPUTS, SaddleInstance, network, residual_ncf
+from theorems.two_homogeneous.lemma5_6 import D3, INPUTS, SaddleInstance, network, residual_ncf, saddle
 from theorems.two_homogeneous.squared_relu import SquaredReLULayer
 from theorems.two_homogeneous.theorem5_1 import REGIME, SmallInitialisationDirections
 from verify.checker import Checker, Context, Entry, Evidence, Mutant, Obligation, register
@@ -99,15 +99,10 @@ class Saddle:
 
 
 def saddle_point(instance: SaddleInstance, scale: float = 1.0) -> Saddle:
-    """dc2.lemma5_6's saddle: K kept neurons s√π_i(1, 0), s² the least-squares scale Σy_jm_j/Σm_j² (m_j = max(0, x_1j)²),
-    times ``scale`` (1 at the saddle); the teacher a·max(0, x1)² + b·max(0, −x1)²."""
-    X = torch.as_tensor(instance.inputs_array(), dtype=DTYPE)
-    x1 = X[:, 0]
-    y = instance.a * x1.clamp_min(0) ** 2 + instance.b * (-x1).clamp_min(0) ** 2
-    mk = x1.clamp_min(0) ** 2
-    s = scale * math.sqrt(float(y @ mk) / float(mk @ mk))
-    w_n = torch.zeros(instance.kept, 2, dtype=DTYPE)
-    w_n[:, 0] = s * torch.as_tensor(np.sqrt(instance.split_weights()), dtype=DTYPE)
+    """dc2.lemma5_6's saddle (:func:`~theorems.two_homogeneous.lemma5_6.saddle`, ``scale`` 1 at the saddle) split into
+    its kept block w̄_n and the residual ȳ = y − H_n(X; w̄_n)."""
+    X, y, U = saddle(instance, scale)
+    w_n = U[:instance.kept]
     residual = y - network(w_n, X)
     residual = torch.where(residual.abs() <= 16 * EPS * y.abs().max(), 0.0, residual)
     return Saddle(X, w_n, residual, y, instance.width - instance.kept)
