@@ -1,6 +1,7 @@
 """verify.sweep: tasks serially and on Dask, crashes as outcomes, sweeps resumed from their JSON lines."""
 
 import json
+import shutil
 
 import pytest
 
@@ -46,3 +47,15 @@ def test_a_sweep_resumes_and_reruns_only_what_did_not_finish(tmp_path):
 def test_bad_worker_counts_are_refused():
     with pytest.raises(InputError, match="workers must be an integer >= 0"):
         Cluster(workers=-1)
+
+
+def test_workers_that_cannot_import_the_tasks_code_stop_the_run_with_one_line(tmp_path, monkeypatch):
+    # a module this process imported and the workers cannot (gone from disk: like a checkout edited as a sweep starts)
+    (tmp_path / "only_here.py").write_text("def twice(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from only_here import twice
+
+    shutil.rmtree(tmp_path)
+
+    with pytest.raises(InputError, match="the Dask workers cannot import .*only_here.*ModuleNotFoundError"):
+        run_tasks(twice, {"a": (1,)}, Cluster(workers=1))

@@ -89,6 +89,24 @@ def _guarded(key: str, fn: Callable[..., Any], args: tuple) -> TaskOutcome:
         return TaskOutcome(key, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(), time.perf_counter() - t0)
 
 
+def _import_modules(modules: list[str]) -> None:
+    import importlib
+
+    for module in modules:
+        importlib.import_module(module)
+
+
+def check_workers_import(client: Any, modules: list[str]) -> None:
+    """Import ``modules`` (the tasks' code) on every worker first. A worker that cannot import a task's code dies while
+    unpickling the task and the nanny starts it again, so without this check a sweep waits for ever; with it, the
+    run stops before any work with one line (e.g. the checkout was edited while a sweep started: run long sweeps
+    from a checkout, or a ``git worktree``, that you do not edit)."""
+    try:
+        client.run(_import_modules, modules)
+    except Exception as exc:
+        raise InputError(f"the Dask workers cannot import {', '.join(modules)}: {type(exc).__name__}: {exc}") from None
+
+
 def run_tasks(fn: Callable[..., Any], tasks: dict[str, tuple], cluster: Cluster = SERIAL, *,
               on_done: Callable[[TaskOutcome], None] | None = None) -> list[TaskOutcome]:
     """Run ``fn(*args)`` for every ``key → args`` of ``tasks`` on ``cluster``; outcomes in completion order."""
@@ -119,6 +137,8 @@ def run_tasks(fn: Callable[..., Any], tasks: dict[str, tuple], cluster: Cluster 
         client_cm = Client(local)
     try:
         with client_cm as client:
+            check_workers_import(client, sorted({fn.__module__} | {a.__module__ for args in tasks.values() for a in args
+                                                                    if callable(a) and hasattr(a, "__module__")}))
             futures = [client.submit(_guarded, key, fn, args, key=f"homcheck-{key}-{time.monotonic_ns()}", pure=False)
                        for key, args in tasks.items()]
             for future in as_completed(futures):
