@@ -9,10 +9,10 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import flow, ncf_restarts, neuron_pursuit, sweeps
+from benchmarks import flow, ncf_restarts, neuron_pursuit, paper_point, sweeps
 from verify.nets import resolve_device
 
-BENCHMARKS = [ncf_restarts, neuron_pursuit, flow, sweeps]
+BENCHMARKS = [ncf_restarts, neuron_pursuit, flow, sweeps, paper_point]
 
 
 def main() -> None:
