@@ -42,19 +42,23 @@ MIN_SECONDS = 2.0  # a timed chunk of GD steps lasts at least this
 
 def seconds_per_step(widths: tuple[int, ...], activation: Activation, rows: int, n: int, device: str, dtype: str) -> float:
     """Seconds per full-batch GD step of ``rows`` nets of ``widths`` (d, …, m), each on its own (n, d) data, as one
-    program: chunks of 10, 20, 40 … steps (after a warm-up chunk) until one lasts MIN_SECONDS."""
+    program: chunks of 10, 20, 40 … steps (after a warm-up chunk) until one lasts MIN_SECONDS (every step taken:
+    a chunk that stops early is an error, not a fast step)."""
     net, tdtype = FeedForward(widths, activation), torch_dtype(dtype)
     gen = torch.Generator().manual_seed(0)
-    X = torch.randn(rows, n, widths[0], generator=gen, dtype=tdtype).to(device)
+    # positive inputs and weights: every ReLU active, so the gradient is not 0 and GD does not stop at its first check
+    X = torch.rand(rows, n, widths[0], generator=gen, dtype=tdtype).to(device)
     Y = torch.randn(rows, n, widths[-1], generator=gen, dtype=tdtype).to(device)
-    u = 1e-2 * net.random_unit(rows, gen, device).to(tdtype)
+    u = 1e-2 * net.random_unit(rows, gen, device).abs().to(tdtype)
     scale = 1.0 / (n * widths[-1])
 
     def chunk(steps: int) -> float:
         t0 = time.perf_counter()
-        gradient_descent(net, u, X, Y, step_size=1e-3, steps=steps, scale=scale)
+        run = gradient_descent(net, u, X, Y, step_size=1e-3, steps=steps, scale=scale)
         if device == "cuda":
             torch.cuda.synchronize()
+        if run.steps < steps:
+            raise RuntimeError(f"the timed descent of {widths} stopped after {run.steps} of {steps} steps")
         return time.perf_counter() - t0
 
     chunk(2)
