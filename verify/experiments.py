@@ -99,11 +99,13 @@ class SweepExperiment(Experiment):
     def run(self, scale: str, seed: int, device: Any, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> Any:
         raise NotImplementedError
 
-    def sweep_runs(self, fit_run: Callable[..., dict], code: tuple, plan: Any, scale: str, seed: int, device: str,
+    def sweep_runs(self, fit_run: Callable[..., dict], code: tuple, plan: Any, scale: str, seed: int, device: Any,
                    cluster: Cluster, dtype: str) -> list[RunRecord]:
         """The ``plan.runs`` independent runs of a plan as one sweep: run r is ``fit_run(plan, run_seed(name, seed, r),
-        device, dtype)``, its sweep file keyed by the plan, dtype, device and the source of ``code`` (what computes a
-        run). A run that raised stops the experiment with its error (the sweep keeps the others)."""
+        device, dtype)`` with the device's type ("cpu", "cuda": what travels to workers), its sweep file keyed by the
+        plan, dtype, device and the source of ``code`` (what computes a run). A run that raised stops the experiment
+        with its error (the sweep keeps the others)."""
+        device = getattr(device, "type", str(device))
         seeds = [run_seed(self.name, seed, r) for r in range(plan.runs)]
         cells = {f"run={r}": (plan, s, device, dtype) for r, s in enumerate(seeds)}
         done = run_sweep(fit_run, cells, sweep_path(self.name, scale, seed, (plan, dtype, device), code), cluster,

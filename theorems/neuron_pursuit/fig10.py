@@ -182,7 +182,7 @@ class Fig10(SweepExperiment):
     def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> ModAddResult:
         plan = PLANS[check_scale(scale)]
         runs = []
-        for rec in self.sweep_runs(fit_run, CELL_CODE, plan, scale, seed, getattr(device, "type", str(device)), cluster, dtype):
+        for rec in self.sweep_runs(fit_run, CELL_CODE, plan, scale, seed, device, cluster, dtype):
             v = rec.value
             W1, W2 = np.array(v["W1"]), np.array(v["W2"])
             M = plan.modulus

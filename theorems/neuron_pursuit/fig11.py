@@ -183,7 +183,7 @@ class Fig11(SweepExperiment):
     def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> PVRResult:
         plan = PLANS[check_scale(scale)]
         runs = []
-        for rec in self.sweep_runs(fit_run, CELL_CODE, plan, scale, seed, getattr(device, "type", str(device)), cluster, dtype):
+        for rec in self.sweep_runs(fit_run, CELL_CODE, plan, scale, seed, device, cluster, dtype):
             v = rec.value
             runs.append(PVRRun(rec.seed, v["iterations"], tuple(v["widths"]), v["stop"], v["train_error"], v["test_error"],
                                v["train_errors"], [np.array(W) for W in v["weights"]], rec.seconds))

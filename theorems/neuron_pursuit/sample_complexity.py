@@ -421,9 +421,6 @@ class SampleComplexityFigure:
     targets: tuple[str, ...]
     plans = PLANS
 
-    def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> FigureResult:
-        return self.run_sweep(self.name, scale, seed, device, cluster, dtype)
-
     def figure_report(self, result: FigureResult, figure_dir: Path, outcomes: list) -> ExperimentReport:
         """The report around a figure's outcomes: this run's plan, the sweep, the curves as tables and figures."""
         markdown = "\n".join(["## This run", "", scale_settings(result), "", sweep_summary(result), "", "## Curves", "",
@@ -431,16 +428,17 @@ class SampleComplexityFigure:
         needed = {t: {"np": result.needed(t, "np"), "gd": result.needed(t, "gd")} for t in self.targets}
         return ExperimentReport(markdown, plot_curves(result, self.name, figure_dir), outcomes, {"needed": needed})
 
-    def run_sweep(self, name: str, scale: str, seed: int, device, cluster, dtype: str) -> FigureResult:
+    def run(self, scale: str, seed: int, device, *, cluster: Cluster = SERIAL, dtype: str = "float64") -> FigureResult:
         from verify.experiments import check_scale
         from verify.sweep import run_sweep
 
         plan = self.plans[check_scale(scale)]
         dev = getattr(device, "type", str(device))
-        cells, path, batch_runs = figure_sweep(name, self.targets, plan, scale, seed, dev, dtype)
+        cells, path, batch_runs = figure_sweep(self.name, self.targets, plan, scale, seed, dev, dtype)
         computed = []
         t0 = time.perf_counter()
-        done = run_sweep(run_cell, cells, path, cluster, on_done=lambda o: computed.append(o.key), description=f"{name} cells")
+        done = run_sweep(run_cell, cells, path, cluster, on_done=lambda o: computed.append(o.key),
+                         description=f"{self.name} cells")
         return FigureResult(scale, seed, dtype, dev, plan, self.targets, curves(self.targets, plan, done, batch_runs), len(cells),
                             len(computed), time.perf_counter() - t0, cluster.describe(), paper_cost(self.targets, plan, done))
 
